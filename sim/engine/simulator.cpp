@@ -1,0 +1,454 @@
+#include "engine/simulator.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace rcusim::engine {
+
+const char* trace_type_name(TraceType t) {
+    switch (t) {
+        case TraceType::kActorNew: return "actor_new";
+        case TraceType::kActorExit: return "actor_exit";
+        case TraceType::kStep: return "step";
+        case TraceType::kLockAcquire: return "lock_acquire";
+        case TraceType::kLockRelease: return "lock_release";
+        case TraceType::kLockContend: return "lock_contend";
+        case TraceType::kCounter: return "counter";
+        case TraceType::kFlags: return "flags";
+        case TraceType::kCallback: return "callback";
+        case TraceType::kGp: return "gp";
+        case TraceType::kTimer: return "timer";
+        case TraceType::kViolation: return "violation";
+        case TraceType::kNote: return "note";
+    }
+    return "?";
+}
+
+void assert_fail(const char* cond, const char* file, int line, const Simulator* sim) {
+    std::fprintf(stderr, "rcusim: internal assertion failed: %s at %s:%d\n", cond, file, line);
+    if (sim) {
+        std::fprintf(stderr, "  virtual time %lld ns, step %llu\n",
+                     static_cast<long long>(sim->now()),
+                     static_cast<unsigned long long>(sim->steps()));
+        auto h = sim->history();
+        std::size_t from = h.size() > 20 ? h.size() - 20 : 0;
+        for (std::size_t i = from; i < h.size(); ++i) {
+            const auto& r = h[i];
+            std::fprintf(stderr, "  #%llu t=%lld cpu%d %s %s(%d)\n",
+                         static_cast<unsigned long long>(r.step), static_cast<long long>(r.at),
+                         r.cpu, sim->actor(r.actor).name.c_str(), r.label, r.arg);
+        }
+    }
+    std::abort();
+}
+
+#define RCUSIM_ASSERT(cond) RCUSIM_ASSERT_SIM(this, cond)
+
+std::uint64_t draw_delay(Prng& rng, const RandomParams& p, bool has_resource) {
+    if (has_resource ? !rng.chance(p.res_num, p.res_den) : !rng.chance(p.plain_num, p.plain_den))
+        return 0;
+    std::uint64_t j;
+    if (rng.chance(3, 4)) {
+        j = 1 + rng.below(16);
+    } else {
+        const unsigned e = static_cast<unsigned>(rng.below(p.log2_max));
+        j = (std::uint64_t{1} << e) + rng.below(std::uint64_t{1} << e);
+    }
+    return rng.chance(p.keep_idle_num, p.keep_idle_den) ? (j | kDelayKeepIdle) : j;
+}
+
+RuleStrategy::RuleStrategy(std::vector<Rule> rules, std::optional<std::uint64_t> seed_picks)
+    : rules_(std::move(rules)), fired_(rules_.size(), 0), seen_(rules_.size()) {
+    if (seed_picks) rng_.emplace(*seed_picks, "sched.pick");
+}
+
+namespace {
+bool rule_matches(const Rule& r, const Actor& a) {
+    return a.name == r.actor && std::string_view(a.label).substr(0, r.label.size()) == r.label;
+}
+}  // namespace
+
+std::uint64_t RuleStrategy::pick(std::uint64_t, std::span<const ActorId> runq,
+                                 const Simulator& sim) {
+    for (std::size_t i = 0; i < rules_.size(); ++i) {
+        if (!rules_[i].prefer) continue;
+        for (std::size_t k = 0; k < runq.size(); ++k) {
+            if (rule_matches(rules_[i], sim.actor(runq[k]))) {
+                fired_[i]++;
+                return k;
+            }
+        }
+    }
+    return rng_ ? rng_->below(runq.size()) : 0;
+}
+
+std::uint64_t RuleStrategy::delay(std::uint64_t, const Actor& a, const Simulator&) {
+    for (std::size_t i = 0; i < rules_.size(); ++i) {
+        const Rule& r = rules_[i];
+        if (r.delay == 0 || !rule_matches(r, a)) continue;
+        int* count = nullptr;
+        for (auto& [id, n] : seen_[i])
+            if (id == a.id) count = &n;
+        if (!count) {
+            seen_[i].push_back({a.id, 0});
+            count = &seen_[i].back().second;
+        }
+        if (++*count != r.nth) continue;
+        fired_[i]++;
+        return r.delay | (r.keep_idle ? kDelayKeepIdle : 0);
+    }
+    return 0;
+}
+
+std::uint64_t RandomStrategy::delay(std::uint64_t, const Actor& a, const Simulator&) {
+    return draw_delay(delay_, p_, a.resource != 0);
+}
+
+Simulator::Simulator(SchedulerConfig cfg, Strategy& strategy, int ncpus)
+    : cfg_(cfg), strategy_(strategy), cpus_(static_cast<std::size_t>(ncpus)), ring_(kHistory) {}
+
+Simulator::~Simulator() = default;
+
+void Simulator::at(Time t, int phase, TimedFn fn, void* ctx, std::uint64_t arg) {
+    RCUSIM_ASSERT(t >= now_);
+    queue_.push(t, phase, fn, ctx, arg);
+}
+
+ActorId Simulator::spawn(std::string name, CpuId cpu, Task<void> body, Time start_at, void* user) {
+    ActorId id = create(std::move(name), cpu, user);
+    start(id, std::move(body), start_at);
+    return id;
+}
+
+ActorId Simulator::create(std::string name, CpuId cpu, void* user) {
+    RCUSIM_ASSERT(cpu >= 0 && cpu < ncpus());
+    auto id = static_cast<ActorId>(actors_.size());
+    auto a = std::make_unique<Actor>();
+    a->id = id;
+    a->name = std::move(name);
+    a->cpu = cpu;
+    a->user = user;
+    Actor& ref = *a;
+    actors_.push_back(std::move(a));
+    cpus_[static_cast<std::size_t>(cpu)].members.push_back(id);
+    emit({.type = TraceType::kActorNew, .cpu = cpu, .actor = id, .text = ref.name});
+    return id;
+}
+
+void Simulator::start(ActorId id, Task<void> body, Time start_at) {
+    Actor& ref = actor(id);
+    RCUSIM_ASSERT(ref.state == ActorState::kNew);
+    ref.resume_point = body.handle();
+    ref.body = std::move(body);
+    if (start_at <= now_) {
+        make_runnable(ref);
+    } else {
+        ref.state = ActorState::kSleeping;
+        queue_.push(start_at, 2, &Simulator::start_actor_cb, this, static_cast<std::uint64_t>(id));
+    }
+}
+
+void Simulator::start_actor_cb(void* ctx, std::uint64_t arg) {
+    auto* sim = static_cast<Simulator*>(ctx);
+    Actor& a = sim->actor(static_cast<ActorId>(arg));
+    if (a.state == ActorState::kSleeping) sim->make_runnable(a);
+}
+
+void Simulator::wake_sleeper_cb(void* ctx, std::uint64_t arg) {
+    auto* sim = static_cast<Simulator*>(ctx);
+    auto id = static_cast<ActorId>(arg & 0xffffffffu);
+    auto token = arg >> 32;
+    Actor& a = sim->actor(id);
+    if (a.state == ActorState::kSleeping && (a.wake_token & 0xffffffffu) == token)
+        sim->make_runnable(a);
+}
+
+void Simulator::PointAwaiter::await_suspend(std::coroutine_handle<> h) {
+    self->resume_point = h;
+    self->label = label;
+    self->label_arg = arg;
+    self->resource = res;
+    sim->make_runnable(*self);
+}
+
+void Simulator::BlockAwaiter::await_suspend(std::coroutine_handle<> h) {
+    self->resume_point = h;
+    self->label = label;
+    self->label_arg = arg;
+    self->resource = res;
+    self->state = ActorState::kBlocked;
+    self->blocked_on = wq;
+    wq->waiters_.push_back(self->id);
+}
+
+void Simulator::SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
+    self->resume_point = h;
+    self->label = label;
+    self->label_arg = -1;
+    self->resource = 0;
+    self->state = ActorState::kSleeping;
+    ++self->wake_token;
+    Time t = std::max(until, sim->now_);
+    sim->queue_.push(t, 1, &Simulator::wake_sleeper_cb, sim,
+                     static_cast<std::uint64_t>(self->id) | ((self->wake_token & 0xffffffffu) << 32));
+}
+
+void Simulator::wake_actor(ActorId id, Time latency) {
+    Actor& a = actor(id);
+    if (a.state == ActorState::kBlocked) {
+        auto& w = a.blocked_on->waiters_;
+        w.erase(std::find(w.begin(), w.end(), id));
+        a.blocked_on = nullptr;
+    } else if (a.state != ActorState::kSleeping) {
+        return;
+    }
+    if (latency == 0) {
+        make_runnable(a);
+        return;
+    }
+    a.state = ActorState::kSleeping;
+    ++a.wake_token;
+    queue_.push(now_ + latency, 1, &Simulator::wake_sleeper_cb, this,
+                static_cast<std::uint64_t>(id) | ((a.wake_token & 0xffffffffu) << 32));
+}
+
+void Simulator::wake_all(WaitQueue& wq, Time latency) {
+    if (wq.waiters_.empty()) return;
+    std::vector<ActorId> w;
+    w.swap(wq.waiters_);
+    for (ActorId id : w) {
+        Actor& a = actor(id);
+        a.blocked_on = nullptr;
+        a.state = ActorState::kSleeping;  // so wake_actor takes the sleeping path
+        if (latency == 0) {
+            make_runnable(a);
+        } else {
+            wake_actor(id, latency);
+        }
+    }
+}
+
+void Simulator::wake_one(WaitQueue& wq, Time latency) {
+    if (wq.waiters_.empty()) return;
+    wake_actor(wq.waiters_.front(), latency);
+}
+
+void Simulator::make_runnable(Actor& a) {
+    a.state = ActorState::kRunnable;
+    Cpu& c = cpus_[static_cast<std::size_t>(a.cpu)];
+    if (c.irq_owner != kNoActor && c.irq_owner != a.id) {
+        c.parked.push_back(a.id);
+    } else {
+        runq_push(a);
+    }
+}
+
+void Simulator::runq_push(Actor& a) {
+    RCUSIM_ASSERT(a.runq_pos < 0);
+    a.runq_pos = static_cast<std::int32_t>(runq_.size());
+    runq_.push_back(a.id);
+}
+
+void Simulator::runq_remove(Actor& a) {
+    RCUSIM_ASSERT(a.runq_pos >= 0);
+    auto pos = static_cast<std::size_t>(a.runq_pos);
+    ActorId last = runq_.back();
+    runq_[pos] = last;
+    actor(last).runq_pos = static_cast<std::int32_t>(pos);
+    runq_.pop_back();
+    a.runq_pos = -1;
+}
+
+void Simulator::irq_disable(Actor& self) {
+    if (self.irq_off++ > 0) return;
+    Cpu& c = cpus_[static_cast<std::size_t>(self.cpu)];
+    RCUSIM_ASSERT(c.irq_owner == kNoActor);
+    c.irq_owner = self.id;
+    for (ActorId m : c.members) {
+        if (m == self.id) continue;
+        Actor& o = actor(m);
+        if (o.state == ActorState::kRunnable && o.runq_pos >= 0) {
+            runq_remove(o);
+            c.parked.push_back(m);
+        }
+    }
+}
+
+void Simulator::irq_enable(Actor& self) {
+    RCUSIM_ASSERT(self.irq_off > 0);
+    if (--self.irq_off > 0) return;
+    Cpu& c = cpus_[static_cast<std::size_t>(self.cpu)];
+    c.irq_owner = kNoActor;
+    std::vector<ActorId> parked;
+    parked.swap(c.parked);
+    for (ActorId m : parked) {
+        Actor& o = actor(m);
+        if (o.state == ActorState::kRunnable && o.runq_pos < 0) runq_push(o);
+    }
+}
+
+bool Simulator::delay_allowed(const Actor& a) const {
+    return cfg_.max_delay > 0 && delayed_.size() < cfg_.max_delayed &&
+           (a.irq_off == 0 || cfg_.delay_in_irq_off);
+}
+
+void Simulator::count_access(Resource res) {
+    for (std::size_t i = 0; i < delayed_.size();) {
+        Delayed& d = delayed_[i];
+        if (d.actor != current_ && (d.res == res || (res == 0 && d.res == 0)) && --d.remaining == 0) {
+            release_delayed(i);
+            continue;
+        }
+        ++i;
+    }
+}
+
+void Simulator::release_delayed(std::size_t i) {
+    ActorId id = delayed_[i].actor;
+    delayed_[i] = delayed_.back();
+    delayed_.pop_back();
+    make_runnable(actor(id));
+    released_.push_back(id);
+}
+
+bool Simulator::release_due_delays() {
+    bool any = false;
+    for (std::size_t i = 0; i < delayed_.size();) {
+        if (delayed_[i].until <= now_) {
+            release_delayed(i);
+            any = true;
+            continue;
+        }
+        ++i;
+    }
+    return any;
+}
+
+void Simulator::run_step(Actor& a) {
+    runq_remove(a);
+    a.state = ActorState::kRunning;
+    current_ = a.id;
+    ++steps_;
+    ++a.steps;
+    ring_[steps_ % kHistory] = {steps_, now_, a.cpu, a.id, a.label, a.label_arg};
+    if (!delayed_.empty()) count_access(0);  // actors delayed for "any step"
+
+    if (!sinks_.empty())
+        emit({.type = TraceType::kStep, .cpu = a.cpu, .actor = a.id, .name = a.label,
+              .idx = a.label_arg});
+    a.resume_point.resume();
+    current_ = kNoActor;
+    if (a.state == ActorState::kRunning) {
+        RCUSIM_ASSERT(a.body.done());
+        if (auto err = a.body.handle().promise().error_) {
+            try {
+                std::rethrow_exception(err);
+            } catch (const std::exception& ex) {
+                std::fprintf(stderr, "rcusim: actor %s threw: %s\n", a.name.c_str(), ex.what());
+            }
+            RCUSIM_ASSERT(!"actor body threw");
+        }
+        finish_actor(a);
+    }
+    strategy_.after_step(a);
+    if (step_hook_) step_hook_(step_hook_ctx_, a.id);
+}
+
+void Simulator::finish_actor(Actor& a) {
+    RCUSIM_ASSERT(a.irq_off == 0);
+    a.state = ActorState::kDone;
+    emit({.type = TraceType::kActorExit, .cpu = a.cpu, .actor = a.id});
+    auto& m = cpus_[static_cast<std::size_t>(a.cpu)].members;
+    auto it = std::find(m.begin(), m.end(), a.id);
+    RCUSIM_ASSERT(it != m.end());
+    *it = m.back();
+    m.pop_back();
+    a.body = Task<void>{};
+    a.resume_point = {};
+}
+
+Simulator::StopReason Simulator::run(Time until) {
+    stop_requested_ = false;
+    for (;;) {
+        if (stop_requested_) return StopReason::kStopped;
+        while (!queue_.empty() && queue_.top().at <= now_) {
+            TimedEvent e = queue_.pop();
+            e.fn(e.ctx, e.arg);
+        }
+        if (!delayed_.empty()) release_due_delays();
+        if (runq_.empty()) {
+            Time next = kTimeMax;
+            if (!queue_.empty()) next = queue_.top().at;
+            if (!delayed_.empty() && (next == kTimeMax || next - now_ > cfg_.idle_release)) {
+                // Idle machine: a delay that does not keep through idle periods ends here.
+                bool released = false;
+                for (std::size_t i = 0; i < delayed_.size();) {
+                    if (!delayed_[i].keep_idle || next == kTimeMax) {
+                        release_delayed(i);
+                        released = true;
+                        continue;
+                    }
+                    ++i;
+                }
+                if (released) continue;
+            }
+            for (const auto& d : delayed_) next = std::min(next, d.until);
+            if (next == kTimeMax) return StopReason::kIdle;
+            if (next > until) {
+                now_ = std::max(now_, until);
+                return StopReason::kUntil;
+            }
+            now_ = next;
+            continue;
+        }
+        if (steps_ >= cfg_.max_steps) return StopReason::kStepLimit;
+
+        Actor* a = nullptr;
+        while (released_head_ < released_.size()) {
+            Actor& r = actor(released_[released_head_++]);
+            if (r.state == ActorState::kRunnable && r.runq_pos >= 0) {
+                a = &r;
+                break;
+            }
+        }
+        if (released_head_ >= released_.size()) {
+            released_.clear();
+            released_head_ = 0;
+        }
+        if (!a) {
+            std::size_t idx = 0;
+            if (runq_.size() > 1) {
+                std::uint64_t point = log_.points++;
+                idx = strategy_.pick(point, runq_, *this);
+                RCUSIM_ASSERT(idx < runq_.size());
+                if (idx != 0) log_.entries.push_back({point, DecisionKind::kPick, idx});
+            }
+            a = &actor(runq_[idx]);
+            if (delay_allowed(*a)) {
+                std::uint64_t point = log_.points++;
+                std::uint64_t j = strategy_.delay(point, *a, *this);
+                if (j != 0) {
+                    log_.entries.push_back({point, DecisionKind::kDelay, j});
+                    runq_remove(*a);
+                    a->state = ActorState::kDelayed;
+                    std::uint64_t count = j & kDelayCountMask;
+                    delayed_.push_back({a->id, a->resource, count == 0 ? 1 : count,
+                                        now_ + cfg_.max_delay, (j & kDelayKeepIdle) != 0});
+                    continue;
+                }
+            }
+        }
+        run_step(*a);
+    }
+}
+
+std::vector<StepRecord> Simulator::history() const {
+    std::vector<StepRecord> out;
+    std::uint64_t n = std::min<std::uint64_t>(steps_, kHistory);
+    out.reserve(n);
+    for (std::uint64_t s = steps_ - n + 1; s <= steps_; ++s) out.push_back(ring_[s % kHistory]);
+    return out;
+}
+
+}  // namespace rcusim::engine

@@ -1,0 +1,209 @@
+#include "explore/repro.hpp"
+
+#include <cstdio>
+
+#include "scenario/scenario_json.hpp"
+#include "trace/sinks.hpp"
+
+namespace rcusim::explore {
+
+using nlohmann::json;
+using scenario::ConfigError;
+
+nlohmann::json violation_to_json(const check::Violation& v) {
+    json j = {{"kind", v.kind},
+              {"severity", check::severity_name(v.severity)},
+              {"at_ns", v.at},
+              {"step", v.step},
+              {"cpu", v.cpu},
+              {"actors", v.actors}};
+    if (v.object.find("lock") != std::string::npos || v.object.find("mutex") != std::string::npos)
+        j["lock"] = v.object;
+    else
+        j["object"] = v.object;
+    j["site"] = v.site;
+    j["message"] = v.message;
+    if (v.occurrences > 1) j["occurrences"] = v.occurrences;
+    return j;
+}
+
+Repro make_repro(const scenario::Scenario& s, const scenario::RunResult& r) {
+    Repro p;
+    p.scenario = s;
+    p.seed = r.seed;
+    p.strategy = r.strategy;
+    p.decisions = r.decisions;
+    p.violations = r.violations;
+    p.steps = r.steps;
+    p.trace_digest = r.digest;
+    return p;
+}
+
+static const char* kind_name(engine::DecisionKind k) {
+    return k == engine::DecisionKind::kPick ? "pick" : "delay";
+}
+
+json repro_to_json(const Repro& r) {
+    json log = json::array();
+    for (const auto& d : r.decisions.entries) log.push_back({d.index, kind_name(d.kind), d.value});
+    json viol = json::array();
+    for (const auto& v : r.violations) viol.push_back(violation_to_json(v));
+    return json{{"format", "rcusim-repro/1"},
+                {"scenario", scenario::scenario_to_json(r.scenario)},
+                {"variant", r.scenario.variant},
+                {"switches", kernel::describe(r.scenario.switches)},
+                {"seed", r.seed},
+                {"strategy", r.strategy},
+                {"decisions", {{"points", r.decisions.points}, {"log", log}}},
+                {"violations", viol},
+                {"steps", r.steps},
+                {"trace_digest", r.trace_digest}};
+}
+
+namespace {
+[[noreturn]] void bad(const std::string& origin, const std::string& ptr, const std::string& msg) {
+    throw ConfigError(origin, ptr, msg);
+}
+const json& need(const json& j, const char* key, const std::string& origin, const std::string& ptr) {
+    auto it = j.find(key);
+    if (it == j.end()) bad(origin, ptr, std::string("missing required key '") + key + "'");
+    return *it;
+}
+std::uint64_t need_uint(const json& j, const char* key, const std::string& origin) {
+    const json& v = need(j, key, origin, "");
+    if (!v.is_number_unsigned()) bad(origin, std::string("/") + key, "expected a non-negative integer");
+    return v.get<std::uint64_t>();
+}
+std::string need_string(const json& j, const char* key, const std::string& origin) {
+    const json& v = need(j, key, origin, "");
+    if (!v.is_string()) bad(origin, std::string("/") + key, "expected a string");
+    return v.get<std::string>();
+}
+}  // namespace
+
+Repro repro_from_json(const json& j, const std::string& origin) {
+    if (!j.is_object()) bad(origin, "", "expected a JSON object (an rcusim-repro/1 file)");
+    static const char* kKeys[] = {"format", "scenario", "variant", "switches", "seed", "strategy",
+                                  "decisions", "violations", "steps", "trace_digest"};
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        bool ok = false;
+        for (const char* k : kKeys) ok = ok || it.key() == k;
+        if (!ok) {
+            std::vector<std::string> cands(std::begin(kKeys), std::end(kKeys));
+            std::string dym = scenario::did_you_mean(it.key(), cands);
+            bad(origin, "/" + scenario::pointer_token(it.key()),
+                "unknown key '" + it.key() + "'" + (dym.empty() ? "" : " (did you mean '" + dym + "'?)"));
+        }
+    }
+    if (need_string(j, "format", origin) != "rcusim-repro/1")
+        bad(origin, "/format", "expected \"rcusim-repro/1\"");
+    Repro r;
+    r.scenario = scenario::scenario_from_json(need(j, "scenario", origin, ""), origin, "/scenario");
+    if (j.contains("variant")) {
+        if (!j["variant"].is_string()) bad(origin, "/variant", "expected a string");
+        if (j["variant"].get<std::string>() != r.scenario.variant)
+            bad(origin, "/variant", "does not match /scenario/kernel/variant");
+    }
+    r.seed = need_uint(j, "seed", origin);
+    r.strategy = need_string(j, "strategy", origin);
+    if (r.strategy != "random" && r.strategy != "scripted" && r.strategy != "pct" &&
+        r.strategy != "explore")
+        bad(origin, "/strategy", "expected one of random, scripted, pct, explore");
+    const json& d = need(j, "decisions", origin, "");
+    if (!d.is_object()) bad(origin, "/decisions", "expected an object {\"points\": N, \"log\": [...]}");
+    if (!d.contains("points") || !d["points"].is_number_unsigned())
+        bad(origin, "/decisions/points", "expected a non-negative integer");
+    r.decisions.points = d["points"].get<std::uint64_t>();
+    if (!d.contains("log") || !d["log"].is_array()) bad(origin, "/decisions/log", "expected an array");
+    std::uint64_t last = 0;
+    bool first = true;
+    for (std::size_t i = 0; i < d["log"].size(); ++i) {
+        const json& e = d["log"][i];
+        std::string p = "/decisions/log/" + std::to_string(i);
+        if (!e.is_array() || e.size() != 3 || !e[0].is_number_unsigned() || !e[1].is_string() ||
+            !e[2].is_number_unsigned())
+            bad(origin, p, "expected [point, \"pick\"|\"delay\", value]");
+        engine::Decision dec;
+        dec.index = e[0].get<std::uint64_t>();
+        std::string k = e[1].get<std::string>();
+        if (k == "pick") dec.kind = engine::DecisionKind::kPick;
+        else if (k == "delay") dec.kind = engine::DecisionKind::kDelay;
+        else bad(origin, p + "/1", "expected \"pick\" or \"delay\"");
+        dec.value = e[2].get<std::uint64_t>();
+        if (dec.value == 0) bad(origin, p + "/2", "expected a value >= 1 (0 is the default)");
+        if (!first && dec.index <= last) bad(origin, p + "/0", "points must be strictly increasing");
+        if (dec.index >= r.decisions.points)
+            bad(origin, p + "/0", "point beyond /decisions/points");
+        first = false;
+        last = dec.index;
+        r.decisions.entries.push_back(dec);
+    }
+    if (j.contains("violations")) {
+        const json& vs = j["violations"];
+        if (!vs.is_array()) bad(origin, "/violations", "expected an array");
+        for (std::size_t i = 0; i < vs.size(); ++i) {
+            const json& v = vs[i];
+            std::string p = "/violations/" + std::to_string(i);
+            if (!v.is_object() || !v.contains("kind") || !v["kind"].is_string())
+                bad(origin, p, "expected an object with a \"kind\"");
+            check::Violation x;
+            x.kind = v["kind"].get<std::string>();
+            if (!check::is_kind(x.kind)) bad(origin, p + "/kind", "unknown violation kind '" + x.kind + "'");
+            x.severity = check::kind_severity(x.kind);
+            if (v.contains("message") && v["message"].is_string()) x.message = v["message"];
+            if (v.contains("lock") && v["lock"].is_string()) x.object = v["lock"];
+            if (v.contains("object") && v["object"].is_string()) x.object = v["object"];
+            if (v.contains("site") && v["site"].is_string()) x.site = v["site"];
+            if (v.contains("at_ns") && v["at_ns"].is_number_integer()) x.at = v["at_ns"];
+            if (v.contains("cpu") && v["cpu"].is_number_integer()) x.cpu = v["cpu"];
+            r.violations.push_back(std::move(x));
+        }
+    }
+    if (j.contains("steps")) {
+        if (!j["steps"].is_number_unsigned()) bad(origin, "/steps", "expected a non-negative integer");
+        r.steps = j["steps"];
+    }
+    r.trace_digest = need_string(j, "trace_digest", origin);
+    if (r.trace_digest.rfind("sha256:", 0) != 0 || r.trace_digest.size() != 7 + 64)
+        bad(origin, "/trace_digest", "expected \"sha256:\" followed by 64 hex digits");
+    return r;
+}
+
+Repro load_repro_file(const std::string& path) {
+    std::string text = scenario::read_input_file(path);
+    json j = scenario::parse_json_strict(text, path);
+    try {
+        return repro_from_json(j, path);
+    } catch (const ConfigError& e) {
+        throw scenario::locate_error(e, text);
+    }
+}
+
+void write_repro_file(const Repro& r, const std::string& path) {
+    trace::AtomicFile f(path);
+    f.stream() << repro_to_json(r).dump(2) << "\n";
+    f.commit();
+}
+
+std::string repro_path(const std::string& dir, const Repro& r) {
+    std::string name = r.scenario.name.empty() ? "scenario" : r.scenario.name;
+    for (char& c : name)
+        if (c == '/' || c == ' ' || c == '\\') c = '_';
+    return dir + "/" + name + "." + r.scenario.variant + ".seed" + std::to_string(r.seed) +
+           ".repro.json";
+}
+
+ReplayResult replay(const Repro& r, std::vector<engine::TraceSink*> sinks) {
+    scenario::RunOptions o;
+    o.seed = r.seed;
+    o.strategy = "scripted";
+    o.decisions = &r.decisions;
+    o.sinks = std::move(sinks);
+    ReplayResult out;
+    out.run = scenario::run_scenario(r.scenario, o);
+    out.run.strategy = r.strategy;
+    out.digest_matches = out.run.digest == r.trace_digest;
+    return out;
+}
+
+}  // namespace rcusim::explore

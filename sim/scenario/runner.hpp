@@ -1,0 +1,52 @@
+// Runner: Scenario -> wired machine (Simulator + Kernel + Checkers + sinks) -> one
+// deterministic execution -> RunResult. Everything that runs a scenario (run, replay,
+// fuzz, explore, matrix, tests) goes through run_scenario().
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "check/violation.hpp"
+#include "engine/decision.hpp"
+#include "engine/simulator.hpp"
+#include "scenario/scenario.hpp"
+
+namespace rcusim::scenario {
+
+struct RunOptions {
+    std::optional<std::uint64_t> seed;       // overrides explore.seed
+    std::optional<std::string> strategy;     // "random" | "scripted"; overrides explore.strategy
+    const engine::DecisionLog* decisions = nullptr;  // for "scripted" (default: explore.decisions)
+    engine::Strategy* strategy_impl = nullptr;       // a strategy object (PCT, exhaustive, ...)
+    std::vector<engine::TraceSink*> sinks;
+    bool digest = true;            // compute the trace digest (costs ~a jsonl render per event)
+    bool stop_on_error = false;    // stop at the first error-severity violation
+    std::uint64_t max_steps = 50'000'000;
+    engine::RandomParams random;
+};
+
+struct RunResult {
+    std::vector<check::Violation> violations;
+    std::uint64_t steps = 0;
+    engine::Time sim_time = 0;
+    engine::DecisionLog decisions;
+    std::string digest;  // "sha256:..." when RunOptions::digest
+    engine::Simulator::StopReason stop = engine::Simulator::StopReason::kUntil;
+    bool diverged = false;  // a scripted log did not fit the run
+    std::uint64_t seed = 0;
+    std::string strategy;
+
+    bool failed(bool strict) const;  // any error (strict: any violation)
+    std::vector<std::string> kinds() const;  // distinct kinds, in order of first occurrence
+};
+
+RunResult run_scenario(const Scenario& s, const RunOptions& o = {});
+
+// expect met: every expected kind was seen; with "expect": {"violations": []} no error was.
+bool expect_met(const Scenario& s, const RunResult& r);
+
+const char* stop_reason_name(engine::Simulator::StopReason r);
+
+}  // namespace rcusim::scenario

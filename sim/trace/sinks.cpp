@@ -1,0 +1,497 @@
+#include "trace/sinks.hpp"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+namespace rcusim::trace {
+
+using engine::TraceEvent;
+using engine::TraceType;
+
+namespace {
+
+template <typename Int>
+void append_int(std::string& out, Int v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, end);
+}
+
+// Unsigned, zero-padded to at least `width` digits.
+void append_padded(std::string& out, std::uint64_t v, int width, char fill) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    auto len = static_cast<int>(end - buf);
+    if (len < width) out.append(static_cast<std::size_t>(width - len), fill);
+    out.append(buf, end);
+}
+
+void append_hex(std::string& out, std::int64_t v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<std::uint64_t>(v), 16);
+    out.append("0x");
+    out.append(buf, end);
+}
+
+std::string_view safe(const char* s) { return s ? std::string_view(s) : std::string_view(); }
+
+// Length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0 if invalid.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    unsigned char c = byte(i);
+    std::size_t n;
+    unsigned char lo = 0x80, hi = 0xbf;  // range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        if (c == 0xe0) lo = 0xa0;  // overlong
+        if (c == 0xed) hi = 0x9f;  // surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        if (c == 0xf0) lo = 0x90;  // overlong
+        if (c == 0xf4) hi = 0x8f;  // > U+10FFFF
+    } else {
+        return 0;
+    }
+    if (i + n > s.size()) return 0;
+    if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+    for (std::size_t k = 2; k < n; ++k) {
+        if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+    }
+    return n;
+}
+
+// Text fields in the text format stay on one line: control characters are escaped.
+void append_one_line(std::string& out, std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (char ch : s) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c >= 0x20 && c != 0x7f) {
+            out.push_back(ch);
+        } else if (ch == '\n') {
+            out.append("\\n");
+        } else if (ch == '\t') {
+            out.append("\\t");
+        } else if (ch == '\r') {
+            out.append("\\r");
+        } else {
+            out.append("\\x");
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 0xf]);
+        }
+    }
+}
+
+void append_lock_name(std::string& out, const TraceEvent& e) {
+    out.append(safe(e.name));
+    if (e.idx >= 0) {
+        out.push_back('[');
+        append_int(out, e.idx);
+        out.push_back(']');
+    }
+}
+
+// JSON object writer for one line: keys in call order.
+class JsonLine {
+   public:
+    explicit JsonLine(std::string& out) : out_(out) { out_.push_back('{'); }
+
+    void key(std::string_view k) {
+        if (!first_) out_.push_back(',');
+        first_ = false;
+        out_.push_back('"');
+        out_.append(k);  // keys are fixed ASCII identifiers
+        out_.append("\":");
+    }
+    void num(std::string_view k, std::int64_t v) {
+        key(k);
+        append_int(out_, v);
+    }
+    void str(std::string_view k, std::string_view v) {
+        key(k);
+        append_json_string(out_, v);
+    }
+    void boolean(std::string_view k, bool v) {
+        key(k);
+        out_.append(v ? "true" : "false");
+    }
+    void end() { out_.append("}\n"); }
+
+   private:
+    std::string& out_;
+    bool first_ = true;
+};
+
+}  // namespace
+
+// ---- ActorNames ----------------------------------------------------------------------------
+
+void ActorNames::learn(const TraceEvent& e) {
+    if (e.type == TraceType::kActorNew) set(e.actor, e.text);
+}
+
+void ActorNames::set(engine::ActorId id, std::string_view name) {
+    if (id < 0) return;
+    auto i = static_cast<std::size_t>(id);
+    if (i >= names_.size()) names_.resize(i + 1);
+    names_[i].assign(name);
+}
+
+std::string_view ActorNames::name(engine::ActorId id) const {
+    if (id < 0 || static_cast<std::size_t>(id) >= names_.size()) return {};
+    return names_[static_cast<std::size_t>(id)];
+}
+
+void ActorNames::append(std::string& out, engine::ActorId id) const {
+    if (id < 0) {
+        out.push_back('-');
+        return;
+    }
+    std::string_view n = name(id);
+    if (!n.empty()) {
+        out.append(n);
+    } else {
+        out.append("actor");
+        append_int(out, id);
+    }
+}
+
+// ---- formatting helpers --------------------------------------------------------------------
+
+void append_seconds(std::string& out, engine::Time t, int width) {
+    constexpr std::uint64_t kNsPerSec = 1'000'000'000;
+    bool negative = t < 0;
+    // Magnitude in unsigned arithmetic, so INT64_MIN is safe.
+    std::uint64_t mag =
+        negative ? std::uint64_t{0} - static_cast<std::uint64_t>(t) : static_cast<std::uint64_t>(t);
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, mag / kNsPerSec);
+    int len = static_cast<int>(end - buf) + (negative ? 1 : 0);
+    if (len < width) out.append(static_cast<std::size_t>(width - len), ' ');
+    if (negative) out.push_back('-');
+    out.append(buf, end);
+    out.push_back('.');
+    append_padded(out, mag % kNsPerSec, 9, '0');
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out.push_back('"');
+    std::size_t i = 0;
+    while (i < s.size()) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x80) {
+            std::size_t n = utf8_sequence_length(s, i);
+            if (n == 0) {
+                out.append("\\ufffd");
+                ++i;
+            } else {
+                out.append(s.substr(i, n));
+                i += n;
+            }
+            continue;
+        }
+        switch (c) {
+            case '"': out.append("\\\""); break;
+            case '\\': out.append("\\\\"); break;
+            case '\n': out.append("\\n"); break;
+            case '\r': out.append("\\r"); break;
+            case '\t': out.append("\\t"); break;
+            case '\b': out.append("\\b"); break;
+            case '\f': out.append("\\f"); break;
+            default:
+                if (c < 0x20) {
+                    out.append("\\u00");
+                    out.push_back(kHex[c >> 4]);
+                    out.push_back(kHex[c & 0xf]);
+                } else {
+                    out.push_back(static_cast<char>(c));
+                }
+        }
+        ++i;
+    }
+    out.push_back('"');
+}
+
+// ---- JSONL ---------------------------------------------------------------------------------
+
+void append_jsonl_line(std::string& out, const TraceEvent& e, const ActorNames& names) {
+    JsonLine j(out);
+    j.num("t", e.at);
+    j.key("step");
+    append_int(out, e.step);
+    j.str("ev", engine::trace_type_name(e.type));
+    if (e.cpu != engine::kNoCpu) j.num("cpu", e.cpu);
+    if (e.actor != engine::kNoActor) {
+        j.key("actor");
+        std::string_view n = names.name(e.actor);
+        if (!n.empty()) {
+            append_json_string(out, n);
+        } else {
+            std::string fallback;
+            names.append(fallback, e.actor);
+            append_json_string(out, fallback);
+        }
+    }
+    const std::string_view name = safe(e.name);
+    switch (e.type) {
+        case TraceType::kActorNew: j.str("name", e.text); break;
+        case TraceType::kActorExit: break;
+        case TraceType::kStep:
+            j.str("label", name);
+            if (e.idx >= 0) j.num("arg", e.idx);
+            break;
+        case TraceType::kLockAcquire:
+        case TraceType::kLockRelease:
+        case TraceType::kLockContend: {
+            std::string lock;  // "nocb_lock[12]" fits the small-string buffer
+            append_lock_name(lock, e);
+            j.str("lock", lock);
+            if (e.type == TraceType::kLockRelease && e.value == 1) j.boolean("foreign", true);
+            break;
+        }
+        case TraceType::kCounter:
+            j.str("counter", name);
+            j.num("cpu_of", e.idx);
+            j.num("value", e.value);
+            break;
+        case TraceType::kFlags:
+            j.num("rdp", e.idx);
+            j.num("flags", e.value);
+            j.str("names", e.text);
+            break;
+        case TraceType::kCallback:
+            j.str("what", name);
+            j.num("rdp", e.idx);
+            j.num("cb", e.value);
+            break;
+        case TraceType::kGp:
+            j.str("what", name);
+            j.num("gp", e.value);
+            break;
+        case TraceType::kTimer:
+            j.str("what", name);
+            j.num("group", e.idx);
+            j.num("expires", e.value);
+            break;
+        case TraceType::kViolation:
+            j.str("kind", name);
+            j.str("message", e.text);
+            break;
+        case TraceType::kNote:
+            j.str("label", name);
+            j.num("idx", e.idx);
+            j.num("value", e.value);
+            j.str("text", e.text);
+            break;
+    }
+    j.end();
+}
+
+// ---- text ----------------------------------------------------------------------------------
+
+void append_text_line(std::string& out, const TraceEvent& e, const ActorNames& names) {
+    constexpr std::size_t kActorWidth = 16;
+    append_seconds(out, e.at, 6);
+    out.append(" [");
+    if (e.cpu >= 0) {
+        append_padded(out, static_cast<std::uint64_t>(e.cpu), 3, '0');
+    } else {
+        out.append("---");
+    }
+    out.append("] ");
+    std::size_t actor_from = out.size();
+    names.append(out, e.actor);
+    std::size_t actor_len = out.size() - actor_from;
+    if (actor_len < kActorWidth) out.append(kActorWidth - actor_len, ' ');
+    out.push_back(' ');
+    out.append(engine::trace_type_name(e.type));
+
+    const std::string_view name = safe(e.name);
+    switch (e.type) {
+        case TraceType::kActorNew:
+            out.push_back(' ');
+            append_one_line(out, e.text);
+            break;
+        case TraceType::kActorExit: break;
+        case TraceType::kStep:
+            out.push_back(' ');
+            append_one_line(out, name);
+            if (e.idx >= 0) {
+                out.append(" arg=");
+                append_int(out, e.idx);
+            }
+            break;
+        case TraceType::kLockAcquire:
+        case TraceType::kLockRelease:
+        case TraceType::kLockContend: {
+            out.push_back(' ');
+            std::string lock;
+            append_lock_name(lock, e);
+            append_one_line(out, lock);
+            if (e.type == TraceType::kLockRelease && e.value == 1) out.append(" foreign");
+            break;
+        }
+        case TraceType::kCounter:
+            out.push_back(' ');
+            append_one_line(out, name);
+            out.append(" cpu=");
+            append_int(out, e.idx);
+            out.append(" value=");
+            append_int(out, e.value);
+            break;
+        case TraceType::kFlags:
+            out.append(" rdp=");
+            append_int(out, e.idx);
+            out.append(" flags=");
+            append_hex(out, e.value);
+            if (!e.text.empty()) {
+                out.push_back(' ');
+                append_one_line(out, e.text);
+            }
+            break;
+        case TraceType::kCallback:
+            out.push_back(' ');
+            append_one_line(out, name);
+            out.append(" rdp=");
+            append_int(out, e.idx);
+            out.append(" cb=");
+            append_int(out, e.value);
+            break;
+        case TraceType::kGp:
+            out.push_back(' ');
+            append_one_line(out, name);
+            out.append(" gp=");
+            append_int(out, e.value);
+            break;
+        case TraceType::kTimer:
+            out.push_back(' ');
+            append_one_line(out, name);
+            out.append(" group=");
+            append_int(out, e.idx);
+            out.append(" expires=");
+            append_seconds(out, e.value);
+            break;
+        case TraceType::kViolation:
+            out.push_back(' ');
+            append_one_line(out, name);
+            out.append(": ");
+            append_one_line(out, e.text);
+            break;
+        case TraceType::kNote:
+            out.push_back(' ');
+            append_one_line(out, name);
+            out.append(" idx=");
+            append_int(out, e.idx);
+            out.append(" value=");
+            append_int(out, e.value);
+            if (!e.text.empty()) {
+                out.push_back(' ');
+                append_one_line(out, e.text);
+            }
+            break;
+    }
+    out.push_back('\n');
+}
+
+// ---- sinks ---------------------------------------------------------------------------------
+
+void JsonlSink::on_event(const TraceEvent& e) {
+    names_.learn(e);
+    line_.clear();
+    append_jsonl_line(line_, e, names_);
+    out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
+}
+
+void JsonlSink::finish() { out_.flush(); }
+
+void TextSink::on_event(const TraceEvent& e) {
+    names_.learn(e);
+    line_.clear();
+    append_text_line(line_, e, names_);
+    out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
+}
+
+void TextSink::finish() { out_.flush(); }
+
+void DigestSink::on_event(const TraceEvent& e) {
+    names_.learn(e);
+    line_.clear();
+    append_jsonl_line(line_, e, names_);
+    sha_.update(line_);
+    ++events_;
+    bytes_ += line_.size();
+}
+
+std::string DigestSink::digest() const { return "sha256:" + sha_.hex(); }
+
+std::unique_ptr<engine::TraceSink> make_file_sink(const std::string& format, std::ostream& out) {
+    if (format == "jsonl") return std::make_unique<JsonlSink>(out);
+    if (format == "text") return std::make_unique<TextSink>(out);
+    throw std::invalid_argument("unknown trace format '" + format +
+                                "' (expected one of: jsonl, text)");
+}
+
+// ---- AtomicFile ----------------------------------------------------------------------------
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+    namespace fs = std::filesystem;
+    if (path_.empty()) throw std::runtime_error("cannot write a file with an empty path");
+    temp_path_ = path_ + ".tmp." + std::to_string(static_cast<long long>(::getpid()));
+    fs::path parent = fs::path(path_).parent_path();
+    if (!parent.empty()) {
+        std::error_code ec;
+        fs::create_directories(parent, ec);
+        if (ec) {
+            throw std::runtime_error("cannot create directory '" + parent.string() +
+                                     "': " + ec.message());
+        }
+    }
+    out_.open(temp_path_, std::ios::out | std::ios::binary | std::ios::trunc);
+    if (!out_) throw std::runtime_error("cannot open '" + temp_path_ + "' for writing");
+}
+
+AtomicFile::~AtomicFile() {
+    if (!done_) discard();
+}
+
+void AtomicFile::commit() {
+    if (done_) {
+        throw std::logic_error("AtomicFile '" + path_ + "' already " +
+                               (committed_ ? "committed" : "discarded"));
+    }
+    out_.flush();
+    bool ok = static_cast<bool>(out_);
+    out_.close();
+    ok = ok && !out_.fail();
+    if (!ok) {
+        discard();
+        throw std::runtime_error("cannot write '" + temp_path_ + "'");
+    }
+    std::error_code ec;
+    std::filesystem::rename(temp_path_, path_, ec);
+    if (ec) {
+        discard();
+        throw std::runtime_error("cannot rename '" + temp_path_ + "' to '" + path_ +
+                                 "': " + ec.message());
+    }
+    committed_ = true;
+    done_ = true;
+}
+
+void AtomicFile::discard() noexcept {
+    if (done_) return;
+    done_ = true;
+    if (out_.is_open()) out_.close();
+    std::error_code ec;
+    std::filesystem::remove(temp_path_, ec);
+}
+
+}  // namespace rcusim::trace

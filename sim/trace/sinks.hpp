@@ -1,0 +1,140 @@
+// Trace sinks: trace events (engine/trace_event.hpp) rendered as files and digests.
+//
+//  * JsonlSink  one JSON object per line, keys in a fixed order; stable and diff-able.
+//  * TextSink   one line per event, ftrace-like; for the terminal and grep.
+//  * DigestSink SHA-256 over exactly the bytes JsonlSink writes for the same events.
+//
+// Every byte written is a pure function of the events: integers only (std::to_chars), no
+// locale, no floating point, no pointers, no wall time. The same events always give the same
+// bytes (DESIGN.md, determinism rule 4). Line formatting is exposed as free functions
+// (append_jsonl_line, append_text_line) so other sinks and tests share exactly one renderer.
+#pragma once
+
+#include <fstream>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/trace_event.hpp"
+#include "trace/sha256.hpp"
+
+namespace rcusim::trace {
+
+// Actor names as announced by kActorNew events (TraceEvent::text), indexed by actor id
+// (dense small ints from 0). Sinks feed every event to learn() before rendering it, so the
+// kActorNew event itself already renders with the name.
+class ActorNames {
+   public:
+    void learn(const engine::TraceEvent& e);
+    void set(engine::ActorId id, std::string_view name);
+
+    // The learned name, or "" if the id was never announced.
+    std::string_view name(engine::ActorId id) const;
+    // Appends the name; an id never announced renders as "actor<id>", kNoActor as "-".
+    void append(std::string& out, engine::ActorId id) const;
+
+   private:
+    std::vector<std::string> names_;
+};
+
+// Appends "<seconds>.<9 digits>" with integer arithmetic only; seconds right-aligned to
+// `width` characters (0: no padding). Negative times get a leading '-'.
+void append_seconds(std::string& out, engine::Time t, int width = 0);
+
+// Appends `s` as a JSON string literal (with the quotes). Control characters are escaped;
+// invalid UTF-8 bytes become U+FFFD so every line stays valid JSON.
+void append_json_string(std::string& out, std::string_view s);
+
+// One JsonlSink line for `e`, including the trailing '\n'. Example:
+// {"t":1000450,"step":37,"ev":"lock_acquire","cpu":0,"actor":"shrinker@0","lock":"nocb_lock[1]"}
+// Keys: t, step, ev, cpu (omitted when -1), actor (name; omitted when -1), then per type:
+//   actor_new "name"; step "label", "arg" (when idx >= 0); lock_* "lock" (name, "[idx]" when
+//   idx >= 0), lock_release "foreign":true (when value == 1); counter "counter", "cpu_of",
+//   "value"; flags "rdp", "flags", "names"; callback "what", "rdp", "cb"; gp "what", "gp";
+//   timer "what", "group", "expires"; violation "kind", "message"; note "label", "idx",
+//   "value", "text".
+void append_jsonl_line(std::string& out, const engine::TraceEvent& e, const ActorNames& names);
+
+// One TextSink line for `e`, including the trailing '\n'. Example:
+//      1.000450000 [000] shrinker@0       lock_acquire nocb_lock[1]
+// Time in seconds (width 6 + 9 decimals), CPU in 3 digits ("[---]" when none), actor name
+// padded to 16 ("-" when none), event type, then the event's fields.
+void append_text_line(std::string& out, const engine::TraceEvent& e, const ActorNames& names);
+
+class JsonlSink : public engine::TraceSink {
+   public:
+    explicit JsonlSink(std::ostream& out) : out_(out) {}
+    void on_event(const engine::TraceEvent& e) override;
+    void finish() override;
+
+   private:
+    std::ostream& out_;
+    ActorNames names_;
+    std::string line_;
+};
+
+class TextSink : public engine::TraceSink {
+   public:
+    explicit TextSink(std::ostream& out) : out_(out) {}
+    void on_event(const engine::TraceEvent& e) override;
+    void finish() override;
+
+   private:
+    std::ostream& out_;
+    ActorNames names_;
+    std::string line_;
+};
+
+// SHA-256 of the JSONL rendering of the events, without keeping the trace in memory.
+class DigestSink : public engine::TraceSink {
+   public:
+    void on_event(const engine::TraceEvent& e) override;
+
+    // "sha256:<64 lowercase hex>" of everything seen so far (may be called at any time).
+    std::string digest() const;
+    std::uint64_t events() const { return events_; }
+    std::uint64_t bytes() const { return bytes_; }
+
+   private:
+    Sha256 sha_;
+    ActorNames names_;
+    std::string line_;
+    std::uint64_t events_ = 0;
+    std::uint64_t bytes_ = 0;
+};
+
+// A file sink by format name: "jsonl" or "text". Throws std::invalid_argument otherwise.
+std::unique_ptr<engine::TraceSink> make_file_sink(const std::string& format, std::ostream& out);
+
+// A file that appears at `path` complete or not at all. Writes go to `path + ".tmp.<pid>"`;
+// commit() flushes, closes and renames it over `path`. If the object is destroyed without
+// commit() (an exception, an early return, a failed run), the temporary file is removed.
+// Parent directories are created if missing. Throws std::runtime_error when the file cannot
+// be created, written or renamed.
+class AtomicFile {
+   public:
+    explicit AtomicFile(std::string path);
+    ~AtomicFile();
+    AtomicFile(const AtomicFile&) = delete;
+    AtomicFile& operator=(const AtomicFile&) = delete;
+
+    std::ostream& stream() { return out_; }
+    const std::string& path() const { return path_; }
+    const std::string& temp_path() const { return temp_path_; }
+    bool committed() const { return committed_; }
+
+    void commit();
+    // Drops what was written and removes the temporary file (the destructor does this too).
+    void discard() noexcept;
+
+   private:
+    std::string path_;
+    std::string temp_path_;
+    std::ofstream out_;
+    bool committed_ = false;
+    bool done_ = false;
+};
+
+}  // namespace rcusim::trace
