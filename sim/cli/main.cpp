@@ -9,12 +9,23 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <thread>
+
 #include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "check/violation.hpp"
 #include "cli/report.hpp"
+#include "explore/campaign_io.hpp"
+#include "explore/fuzz.hpp"
+#include "explore/pct.hpp"
 #include "explore/repro.hpp"
 #include "kernel/variant.hpp"
 #include "scenario/runner.hpp"
@@ -177,6 +188,206 @@ int cmd_replay(const std::string& file, const std::string& trace_out, const std:
     return rr.digest_matches ? 0 : 1;
 }
 
+
+// SIGINT / SIGTERM stop a campaign cleanly (Boost.Asio signal_set on its own thread).
+class SignalStop {
+   public:
+    SignalStop() : signals_(io_, SIGINT, SIGTERM) {
+        signals_.async_wait([this](const boost::system::error_code& ec, int) {
+            if (!ec) flag_ = true;
+        });
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~SignalStop() {
+        io_.stop();
+        thread_.join();
+    }
+    const std::atomic<bool>* flag() const { return &flag_; }
+    bool fired() const { return flag_; }
+
+   private:
+    boost::asio::io_context io_;
+    boost::asio::signal_set signals_;
+    std::atomic<bool> flag_{false};
+    std::thread thread_;
+};
+
+explore::SeedRange parse_seeds(const std::string& text) {
+    auto dots = text.find("..");
+    try {
+        std::size_t pos = 0;
+        if (dots == std::string::npos) {
+            std::uint64_t v = std::stoull(text, &pos);
+            if (pos != text.size()) throw std::invalid_argument("x");
+            return {v, v};
+        }
+        std::string a = text.substr(0, dots), b = text.substr(dots + 2);
+        std::uint64_t lo = std::stoull(a, &pos);
+        if (pos != a.size()) throw std::invalid_argument("x");
+        std::uint64_t hi = std::stoull(b, &pos);
+        if (pos != b.size()) throw std::invalid_argument("x");
+        if (hi < lo) usage_error("--seeds " + text + ": reversed range (expected A..B with A <= B)");
+        return {lo, hi};
+    } catch (const std::logic_error&) {
+        usage_error("--seeds: expected A..B (e.g. 0..9999), found '" + text + "'");
+    }
+}
+
+std::pair<int, int> parse_shard(const std::string& text) {
+    auto slash = text.find('/');
+    try {
+        if (slash == std::string::npos) throw std::invalid_argument("x");
+        int k = std::stoi(text.substr(0, slash)), n = std::stoi(text.substr(slash + 1));
+        if (n < 1 || k < 0 || k >= n) throw std::invalid_argument("x");
+        return {k, n};
+    } catch (const std::logic_error&) {
+        usage_error("--shard: expected K/N with 0 <= K < N (e.g. 3/8), found '" + text + "'");
+    }
+}
+
+double parse_wall(const std::string& text) {
+    if (text.empty()) return 0;
+    std::string num = text, unit;
+    while (!num.empty() && std::isalpha(static_cast<unsigned char>(num.back()))) {
+        unit.insert(unit.begin(), num.back());
+        num.pop_back();
+    }
+    try {
+        std::size_t pos = 0;
+        double v = std::stod(num, &pos);
+        if (pos != num.size() || v < 0) throw std::invalid_argument("x");
+        if (unit.empty() || unit == "s") return v;
+        if (unit == "ms") return v / 1000;
+        if (unit == "m" || unit == "min") return v * 60;
+        if (unit == "h") return v * 3600;
+    } catch (const std::logic_error&) {
+    }
+    usage_error("--time-limit: expected a duration such as 30s, 500ms, 2m or 1h, found '" + text + "'");
+}
+
+int cmd_fuzz(const std::string& file, const std::string& variant, const std::string& seeds,
+             int jobs, const std::string& strategy, int depth, const std::string& time_limit,
+             const std::string& shard, bool keep_going, const std::string& out, bool json,
+             bool strict, bool no_minimize) {
+    scenario::Scenario s = load(file, variant);
+    explore::FuzzOptions o;
+    o.seeds = parse_seeds(seeds);
+    if (jobs < 1) usage_error("--jobs: expected at least 1");
+    o.jobs = jobs;
+    if (strategy != "random" && strategy != "pct")
+        usage_error("--strategy: expected random or pct, found '" + strategy + "'");
+    o.strategy = strategy;
+    if (depth < 1 || depth > 10) usage_error("--depth: expected 1..10");
+    o.pct_depth = depth;
+    o.time_limit_s = parse_wall(time_limit);
+    std::tie(o.shard_k, o.shard_n) = shard.empty() ? std::pair{0, 1} : parse_shard(shard);
+    o.keep_going = keep_going;
+    o.strict = strict;
+    o.minimize = !no_minimize;
+    SignalStop sig;
+    o.stop = sig.flag();
+    const bool tty = isatty(2);
+    if (tty && !json) {
+        o.progress = [](std::uint64_t done, std::uint64_t total, std::uint64_t fails, double el) {
+            double rate = el > 0 ? done / el : 0;
+            double eta = rate > 0 ? (total - done) / rate : 0;
+            std::fprintf(stderr, "\r  %llu/%llu seeds, %.0f exec/s, %llu failing, ETA %.0fs   ",
+                         static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                         rate, static_cast<unsigned long long>(fails), eta);
+        };
+    }
+    if (!json) {
+        std::printf("rcusim fuzz: %s  variant %s (%s)  strategy %s  seeds %s  jobs %d%s\n",
+                    s.name.c_str(), s.variant.c_str(), kernel::describe(s.switches).c_str(),
+                    strategy.c_str(), seeds.c_str(), jobs,
+                    shard.empty() ? "" : ("  shard " + shard).c_str());
+        std::fflush(stdout);
+    }
+    explore::FuzzResult r = explore::fuzz(s, o);
+    if (tty && !json) std::fprintf(stderr, "\r%80s\r", "");
+    auto paths = explore::write_campaign(out, s, o, r);
+    if (json) {
+        std::vector<std::string> names;
+        for (auto& p : paths) names.push_back(p);
+        std::cout << explore::campaign_json(s, o, r, names).dump(2) << "\n";
+    } else {
+        if (strategy == "pct") {
+            auto g = explore::pct_guarantee(r.pct_n, r.pct_k, depth);
+            std::printf("  PCT depth %d: n = %d actors, k = %llu steps: per-run guarantee "
+                        "1/(n*k^(d-1)) = %.3g; %.3g runs for 99%%\n",
+                        depth, r.pct_n, static_cast<unsigned long long>(r.pct_k), g.per_run,
+                        g.runs_for_99);
+        }
+        double rate = r.elapsed_s > 0 ? r.executions_run / r.elapsed_s : 0;
+        std::printf("== %llu executions (%llu run), %.2f s, %.0f executions/s%s%s\n",
+                    static_cast<unsigned long long>(r.executions),
+                    static_cast<unsigned long long>(r.executions_run), r.elapsed_s, rate,
+                    r.interrupted ? ", interrupted" : "", r.time_limited ? ", time limit reached" : "");
+        if (r.failures.empty()) std::printf("   no failure found\n");
+        for (std::size_t i = 0; i < r.failures.size(); ++i) {
+            const auto& f = r.failures[i];
+            std::printf("   FOUND %s at seed %llu (%llu executions showed it)\n      signature %s\n"
+                        "      minimized: %llu -> %zu decisions, %llu -> %zu events\n"
+                        "      repro: %s\n      replay with: rcusim replay %s\n",
+                        f.kind.c_str(), static_cast<unsigned long long>(f.seed),
+                        static_cast<unsigned long long>(f.count), f.signature.c_str(),
+                        static_cast<unsigned long long>(f.original_decisions),
+                        f.repro.decisions.entries.size(),
+                        static_cast<unsigned long long>(f.original_events),
+                        f.repro.scenario.events.size(), paths[i].c_str(), paths[i].c_str());
+        }
+        std::printf("   summary: %s/summary.json\n", out.c_str());
+    }
+    return r.failures.empty() ? 0 : 1;
+}
+
+int cmd_minimize(const std::string& file, const std::string& out, bool json) {
+    explore::Repro p = explore::load_repro_file(file);
+    std::string kind;
+    for (const auto& v : p.violations)
+        if (v.severity == check::Severity::kError) {
+            kind = v.kind;
+            break;
+        }
+    if (kind.empty() && !p.violations.empty()) kind = p.violations.front().kind;
+    if (kind.empty()) usage_error(file + ": the repro records no violation to keep");
+    auto m = explore::minimize(p, kind);
+    std::string dest = out.empty() ? file : out;
+    if (m.kept) explore::write_repro_file(m.repro, dest);
+    if (json) {
+        std::cout << nlohmann::json{{"kind", kind}, {"kept", m.kept}, {"trials", m.trials},
+                                    {"decisions", {{"before", m.decisions_before}, {"after", m.decisions_after}}},
+                                    {"events", {{"before", m.events_before}, {"after", m.events_after}}},
+                                    {"repro", dest}, {"trace_digest", m.repro.trace_digest}}
+                         .dump(2)
+                  << "\n";
+    } else {
+        std::printf("rcusim minimize: %s keeps %s: %zu -> %zu decisions, %zu -> %zu events "
+                    "(%llu trials)\n   repro: %s\n   replay with: rcusim replay %s\n",
+                    file.c_str(), kind.c_str(), m.decisions_before, m.decisions_after,
+                    m.events_before, m.events_after, static_cast<unsigned long long>(m.trials),
+                    dest.c_str(), dest.c_str());
+    }
+    return 0;
+}
+
+int cmd_merge(const std::vector<std::string>& dirs, const std::string& out, bool json) {
+    auto m = explore::merge_campaigns(dirs, out);
+    if (json) {
+        std::cout << m.json().dump(2) << "\n";
+    } else {
+        std::printf("rcusim merge: %zu folders, %llu executions, %zu distinct failures\n",
+                    m.folders.size(), static_cast<unsigned long long>(m.executions),
+                    m.failures.size());
+        for (const auto& f : m.failures)
+            std::printf("   %s at seed %llu (x%llu)  %s\n", f.signature.c_str(),
+                        static_cast<unsigned long long>(f.seed),
+                        static_cast<unsigned long long>(f.count),
+                        (out.empty() ? f.from + "/" + f.repro : out + "/" + f.repro).c_str());
+    }
+    return m.failures.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -220,6 +431,36 @@ int main(int argc, char** argv) {
     replay->add_option("--format", format, "trace format: jsonl (default) or text");
     replay->add_flag("--json", json, "print one JSON summary on stdout");
 
+    std::string seeds = "0..999", strategy = "random", time_limit, shard, out_dir = "traces",
+                out_file;
+    int jobs = 1, depth = 3;
+    bool keep_going = false, no_minimize = false;
+    auto* fuzz = app.add_subcommand("fuzz", "many executions, one per seed, in parallel; minimizes what it finds");
+    fuzz->add_option("FILE", file, "scenario file")->required();
+    fuzz->add_option("--variant", variant, "variant preset");
+    fuzz->add_option("--seeds", seeds, "seed range A..B (inclusive, default 0..999)");
+    fuzz->add_option("--jobs,-j", jobs, "parallel workers (default 1)");
+    fuzz->add_option("--strategy", strategy, "random (default) or pct");
+    fuzz->add_option("--depth", depth, "PCT bug depth d (default 3)");
+    fuzz->add_option("--time-limit", time_limit, "stop after this wall time (30s, 2m, ...)");
+    fuzz->add_option("--shard", shard, "K/N: run only seeds with (seed - A) % N == K (0 <= K < N)");
+    fuzz->add_flag("--keep-going", keep_going, "run every seed; one repro per distinct failure signature");
+    fuzz->add_option("--out", out_dir, "folder for repros and summary.json (default traces)");
+    fuzz->add_flag("--json", json, "print one JSON summary on stdout");
+    fuzz->add_flag("--strict", strict, "warnings count as failures too");
+    fuzz->add_flag("--no-minimize", no_minimize, "keep repros as found");
+
+    auto* minimize = app.add_subcommand("minimize", "shrink a failing repro while it shows the same violation kind");
+    minimize->add_option("REPRO", file, "repro file")->required();
+    minimize->add_option("--out", out_file, "write here (default: overwrite REPRO)");
+    minimize->add_flag("--json", json, "print one JSON summary on stdout");
+
+    std::vector<std::string> dirs;
+    auto* merge = app.add_subcommand("merge", "combine the --out folders of fuzz shards or campaigns");
+    merge->add_option("DIR", dirs, "campaign folders")->required();
+    merge->add_option("--out", out_file, "folder for the merged summary and repros");
+    merge->add_flag("--json", json, "print one JSON summary on stdout");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -235,6 +476,11 @@ int main(int argc, char** argv) {
         if (*validate) return cmd_validate(files);
         if (*variants) return cmd_variants(json);
         if (*replay) return cmd_replay(file, trace_out, format, json);
+        if (*fuzz)
+            return cmd_fuzz(file, variant, seeds, jobs, strategy, depth, time_limit, shard,
+                            keep_going, out_dir, json, strict, no_minimize);
+        if (*minimize) return cmd_minimize(file, out_file, json);
+        if (*merge) return cmd_merge(dirs, out_file, json);
     } catch (const scenario::ConfigError& e) {
         std::fprintf(stderr, "%s\n", e.what());
         return 2;

@@ -128,6 +128,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& o) {
     for (auto* sink : o.sinks) sink->finish();
     r.violations = checkers.violations();
     r.steps = sim.steps();
+    r.actors = static_cast<int>(sim.actor_count());
     r.sim_time = sim.now();
     r.decisions = sim.decisions();
     if (o.digest) r.digest = digest.digest();

@@ -37,6 +37,7 @@ struct RunResult {
     bool diverged = false;  // a scripted log did not fit the run
     std::uint64_t seed = 0;
     std::string strategy;
+    int actors = 0;  // actors created during the run
 
     bool failed(bool strict) const;  // any error (strict: any violation)
     std::vector<std::string> kinds() const;  // distinct kinds, in order of first occurrence

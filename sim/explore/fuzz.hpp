@@ -1,0 +1,90 @@
+// Campaigns: one execution per seed, in parallel on a Boost.Asio thread_pool, stopping at
+// the first failure (or grouping failures by signature with keep_going), with automatic
+// minimization of what was found. Results do not depend on the number of jobs: the first
+// failing seed is the smallest failing seed, and repros come from sequential, deterministic
+// minimization.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "explore/repro.hpp"
+#include "scenario/runner.hpp"
+
+namespace rcusim::explore {
+
+struct SeedRange {
+    std::uint64_t lo = 0, hi = 999;  // inclusive
+};
+
+struct FuzzOptions {
+    SeedRange seeds;
+    int jobs = 1;
+    std::string strategy = "random";  // "random" | "pct"
+    int pct_depth = 3;
+    double time_limit_s = 0;          // 0: none
+    bool keep_going = false;
+    bool strict = false;              // warnings are failures too
+    bool minimize = true;
+    int shard_k = 0, shard_n = 1;     // this process runs seeds with (s - lo) % n == k
+    const std::atomic<bool>* stop = nullptr;  // set by a signal handler
+    // Called about every 200 ms from the calling thread while workers run.
+    std::function<void(std::uint64_t done, std::uint64_t total, std::uint64_t failures,
+                       double elapsed_s)>
+        progress;
+};
+
+struct Failure {
+    std::string signature;  // kind|object|site
+    std::string kind;
+    std::uint64_t seed = 0;      // smallest seed that showed this signature
+    std::uint64_t count = 0;     // executions that showed it
+    Repro repro;                 // minimized (or as found)
+    std::uint64_t original_decisions = 0;
+    std::uint64_t original_events = 0;
+};
+
+struct FuzzResult {
+    std::uint64_t executions = 0;       // executions counted (seeds up to the first failure)
+    std::uint64_t executions_run = 0;   // executions actually run (some beyond it, in parallel)
+    std::uint64_t steps = 0;            // steps of the executions run
+    double elapsed_s = 0;
+    std::optional<std::uint64_t> first_failure_seed;
+    std::vector<Failure> failures;      // by increasing seed
+    bool interrupted = false;
+    bool time_limited = false;
+    std::uint64_t seeds_total = 0;      // seeds this shard owns in the range
+    std::uint64_t pct_k = 0;            // PCT: expected steps k used
+    int pct_n = 0;                      // PCT: actors n
+};
+
+// Probe run (seed lo, random) to size PCT: steps and actors of one execution.
+std::pair<std::uint64_t, int> probe_size(const scenario::Scenario& s);
+
+FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o);
+
+// Runs one seed of a campaign (for fuzz workers and for tests).
+scenario::RunResult run_seed(const scenario::Scenario& s, const std::string& strategy,
+                             std::uint64_t seed, int pct_depth, std::uint64_t pct_k, int pct_n,
+                             bool stop_on_error);
+
+// The primary signature of a run: its first error (or, strict, first) violation.
+std::optional<check::Violation> primary_violation(const scenario::RunResult& r, bool strict);
+
+// ---- minimization (delta debugging)
+struct MinimizeResult {
+    Repro repro;
+    std::uint64_t trials = 0;
+    std::size_t decisions_before = 0, decisions_after = 0;
+    std::size_t events_before = 0, events_after = 0;
+    bool kept = false;  // the kind still shows
+};
+// Shrinks the decision log, then the scenario's events and callback counts, while a
+// violation of `kind` still appears; ends with a full run that records the digest.
+MinimizeResult minimize(const Repro& r, const std::string& kind, std::uint64_t max_trials = 3000);
+
+}  // namespace rcusim::explore
