@@ -24,6 +24,7 @@
 #include "check/violation.hpp"
 #include "cli/report.hpp"
 #include "explore/campaign_io.hpp"
+#include "explore/explore.hpp"
 #include "explore/fuzz.hpp"
 #include "explore/pct.hpp"
 #include "explore/repro.hpp"
@@ -388,6 +389,72 @@ int cmd_merge(const std::vector<std::string>& dirs, const std::string& out, bool
     return m.failures.empty() ? 0 : 1;
 }
 
+
+int cmd_explore(const std::string& file, const std::string& variant, int bound, int jobs,
+                const std::string& out, bool json, bool strict, const std::string& time_limit) {
+    scenario::Scenario s = load(file, variant);
+    if (bound < 0 || bound > 6) usage_error("--preemptions: expected 0..6");
+    if (jobs < 1) usage_error("--jobs: expected at least 1");
+    explore::ExploreOptions o;
+    o.bound = bound;
+    o.jobs = jobs;
+    o.strict = strict;
+    o.time_limit_s = parse_wall(time_limit);
+    SignalStop sig;
+    o.stop = sig.flag();
+    auto r = explore::explore_bounded(s, o);
+    std::string repro;
+    std::vector<std::pair<std::string, std::string>> repros;  // kind, path
+    for (const auto& [kind, rp] : r.found_kinds) {
+        std::string p = explore::repro_path(out, rp);
+        p.insert(p.size() - std::string(".repro.json").size(), ".explore-" + kind);
+        explore::write_repro_file(rp, p);
+        repros.push_back({kind, p});
+        if (repro.empty()) repro = p;
+    }
+    if (json) {
+        nlohmann::json j = {{"scenario", s.name},
+                            {"variant", s.variant},
+                            {"preemptions", bound},
+                            {"executions", r.schedules},
+                            {"schedules_per_level", r.per_level},
+                            {"bound_exhausted", r.bound_exhausted},
+                            {"distinct_outcomes", r.distinct_outcomes},
+                            {"elapsed_s", r.elapsed_s},
+                            {"executions_per_s", r.elapsed_s > 0 ? r.schedules / r.elapsed_s : 0.0},
+                            {"interrupted", r.interrupted},
+                            {"found", r.found ? nlohmann::json(r.kind) : nlohmann::json(nullptr)},
+                            {"repro", repro.empty() ? nlohmann::json(nullptr) : nlohmann::json(repro)}};
+        nlohmann::json kinds = nlohmann::json::array();
+        for (const auto& [kind, p] : repros) kinds.push_back({{"kind", kind}, {"repro", p}});
+        j["found_kinds"] = kinds;
+        if (r.found) {
+            nlohmann::json v = nlohmann::json::array();
+            for (const auto& x : r.found->violations) v.push_back(explore::violation_to_json(x));
+            j["violations"] = v;
+        }
+        std::cout << j.dump(2) << "\n";
+    } else {
+        std::printf("rcusim explore: %s  variant %s (%s)  bound %d deviations  jobs %d\n",
+                    s.name.c_str(), s.variant.c_str(), kernel::describe(s.switches).c_str(), bound, jobs);
+        std::string levels;
+        for (std::size_t i = 0; i < r.per_level.size(); ++i)
+            levels += (i ? ", " : "") + std::to_string(r.per_level[i]);
+        std::printf("== %llu schedules (per level: %s), %llu distinct outcomes, %.2f s%s\n",
+                    static_cast<unsigned long long>(r.schedules), levels.c_str(),
+                    static_cast<unsigned long long>(r.distinct_outcomes), r.elapsed_s,
+                    r.interrupted ? ", interrupted" : "");
+        if (r.found) {
+            for (const auto& [kind, p] : repros)
+                std::printf("   FOUND %s with %d deviation(s)\n      repro: %s\n      replay with: rcusim replay %s\n",
+                            kind.c_str(), r.level_reached, p.c_str(), p.c_str());
+        } else {
+            std::printf("   nothing found; bound %s\n", r.bound_exhausted ? "exhausted" : "NOT exhausted");
+        }
+    }
+    return r.found ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -455,6 +522,17 @@ int main(int argc, char** argv) {
     minimize->add_option("--out", out_file, "write here (default: overwrite REPRO)");
     minimize->add_flag("--json", json, "print one JSON summary on stdout");
 
+    int bound = 2;
+    auto* explore = app.add_subcommand("explore", "every schedule within K deviations from the default one (stateless, by re-execution)");
+    explore->add_option("FILE", file, "scenario file")->required();
+    explore->add_option("--variant", variant, "variant preset");
+    explore->add_option("--preemptions,-k", bound, "bound K on deviations: picks and delays (default 2)");
+    explore->add_option("--jobs,-j", jobs, "parallel workers (default 1)");
+    explore->add_option("--out", out_dir, "folder for the repro (default traces)");
+    explore->add_option("--time-limit", time_limit, "stop after this wall time");
+    explore->add_flag("--json", json, "print one JSON summary on stdout");
+    explore->add_flag("--strict", strict, "warnings count as failures too");
+
     std::vector<std::string> dirs;
     auto* merge = app.add_subcommand("merge", "combine the --out folders of fuzz shards or campaigns");
     merge->add_option("DIR", dirs, "campaign folders")->required();
@@ -480,6 +558,7 @@ int main(int argc, char** argv) {
             return cmd_fuzz(file, variant, seeds, jobs, strategy, depth, time_limit, shard,
                             keep_going, out_dir, json, strict, no_minimize);
         if (*minimize) return cmd_minimize(file, out_file, json);
+        if (*explore) return cmd_explore(file, variant, bound, jobs, out_dir, json, strict, time_limit);
         if (*merge) return cmd_merge(dirs, out_file, json);
     } catch (const scenario::ConfigError& e) {
         std::fprintf(stderr, "%s\n", e.what());
