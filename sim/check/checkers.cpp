@@ -95,31 +95,21 @@ Violation& Checkers::report(const std::string& kind, const Actor* a,
     return violations_.back();
 }
 
-void Checkers::remember(std::vector<ActorId>& v, ActorId a) {
-    auto it = std::find(v.begin(), v.end(), a);
-    if (it != v.end()) v.erase(it);
-    v.push_back(a);
-    if (v.size() > 3) v.erase(v.begin());
-}
-
 std::vector<ActorId> Checkers::partners(const Lock* l, kernel::CpuId rdp) const {
     std::vector<ActorId> out;
-    auto add = [&](const std::vector<ActorId>& v) {
+    auto add = [&](const std::array<ActorId, 3>& v) {
         for (ActorId a : v)
-            if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+            if (a != kernel::kNoActor && std::find(out.begin(), out.end(), a) == out.end())
+                out.push_back(a);
     };
-    if (l)
-        if (auto it = recent_lockers_.find(l); it != recent_lockers_.end()) add(it->second);
-    if (rdp >= 0)
-        if (auto it = recent_flag_writers_.find(rdp); it != recent_flag_writers_.end())
-            add(it->second);
+    if (l) add(l->recent);
+    if (rdp >= 0) add(k_.rdp(rdp).recent_flag_writers);
     return out;
 }
 
 // ---- locks --------------------------------------------------------------------------------
 
 void Checkers::lock_acquired(const Actor& a, const Lock& l) {
-    remember(recent_lockers_[&l], a.id);
     if (l.holders.size() <= 1) return;
     std::vector<ActorId> inv(l.holders.begin(), l.holders.end());
     std::string others;
@@ -287,7 +277,6 @@ void Checkers::lazy_len_written(const Actor& a, const Rdp& rdp) {
 
 void Checkers::flags_written(const Actor& a, const Rdp& rdp, std::uint32_t old) {
     mark_dirty(rdp);
-    remember(recent_flag_writers_[rdp.cpu], a.id);
     if (holds(a, rdp.nocb_lock)) return;
     const auto& ops = kernel::Kernel::ctx(a).ops;
     std::string site = ops.empty() ? "" : ops.back();
@@ -361,7 +350,9 @@ void Checkers::cb_invoked(const Actor& a, const kernel::Callback& cb) {
         report("callback-duplicated", &a, {}, "callback", "rcu_do_batch",
                "callback " + std::to_string(cb.id) + " invoked twice", text);
     }
-    if (k_.last_done_gp_start_order() <= cb.enqueue_order) {
+    // rcu_barrier()'s callback is entrained behind the last queued callback and rides its
+    // grace period by design; GP safety is about call_rcu() callbacks.
+    if (!cb.barrier && k_.last_done_gp_start_order() <= cb.enqueue_order) {
         std::string text = header("BUG: callback invoked before a full grace period!");
         text += "callback " + std::to_string(cb.id) + " queued at " + format_time(cb.enqueued_at) +
                 " on CPU " + std::to_string(cb.cpu) +
@@ -399,11 +390,17 @@ void Checkers::shrinker_acted(const Actor& a, const Rdp& rdp, kernel::ShrinkActi
 }
 
 void Checkers::step_end(ActorId) {
+    // An rdp whose bypass lock is still held is judged once it is free: keep it dirty.
+    std::size_t kept = 0;
     for (kernel::CpuId c : dirty_) {
+        if (k_.rdp(c).nocb_bypass_lock.locked) {
+            dirty_[kept++] = c;
+            continue;
+        }
         dirty_flag_[static_cast<std::size_t>(c)] = 0;
         check_rdp(k_.rdp(c));
     }
-    dirty_.clear();
+    dirty_.resize(kept);
     if (pending_.empty()) return;
     const engine::Time now = k_.sim().now();
     for (std::size_t i = 0; i < pending_.size();) {

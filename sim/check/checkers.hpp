@@ -81,10 +81,7 @@ class Checkers final : public kernel::Observer {
     // For S2-shaped reports: the last "no lock taken, but unlock releases" decision.
     std::map<kernel::ActorId, std::string> pending_unlock_note_;
     bool stop_on_error_ = false;
-    // Who touched what recently, so reports show the other side of the interleaving.
-    std::map<const kernel::Lock*, std::vector<kernel::ActorId>> recent_lockers_;
-    std::map<kernel::CpuId, std::vector<kernel::ActorId>> recent_flag_writers_;
-    static void remember(std::vector<kernel::ActorId>& v, kernel::ActorId a);
+    // Who touched the lock / flags recently, so reports show the other side.
     std::vector<kernel::ActorId> partners(const kernel::Lock* l, kernel::CpuId rdp) const;
 };
 

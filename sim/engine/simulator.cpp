@@ -106,7 +106,9 @@ std::uint64_t RandomStrategy::delay(std::uint64_t, const Actor& a, const Simulat
 }
 
 Simulator::Simulator(SchedulerConfig cfg, Strategy& strategy, int ncpus)
-    : cfg_(cfg), strategy_(strategy), cpus_(static_cast<std::size_t>(ncpus)), ring_(kHistory) {}
+    : cfg_(cfg), strategy_(strategy), cpus_(static_cast<std::size_t>(ncpus)), ring_(kHistory) {
+    log_.entries.reserve(256);
+}
 
 Simulator::~Simulator() = default;
 
@@ -215,9 +217,10 @@ void Simulator::wake_actor(ActorId id, Time latency) {
 
 void Simulator::wake_all(WaitQueue& wq, Time latency) {
     if (wq.waiters_.empty()) return;
-    std::vector<ActorId> w;
-    w.swap(wq.waiters_);
-    for (ActorId id : w) {
+    // Waking cannot re-block anyone on `wq` (no actor runs here), so iterate in place.
+    scratch_.assign(wq.waiters_.begin(), wq.waiters_.end());
+    wq.waiters_.clear();
+    for (ActorId id : scratch_) {
         Actor& a = actor(id);
         a.blocked_on = nullptr;
         a.state = ActorState::kSleeping;  // so wake_actor takes the sleeping path
@@ -280,12 +283,12 @@ void Simulator::irq_enable(Actor& self) {
     if (--self.irq_off > 0) return;
     Cpu& c = cpus_[static_cast<std::size_t>(self.cpu)];
     c.irq_owner = kNoActor;
-    std::vector<ActorId> parked;
-    parked.swap(c.parked);
-    for (ActorId m : parked) {
+    // make_runnable() cannot park on this CPU now, so c.parked is not appended to meanwhile.
+    for (ActorId m : c.parked) {
         Actor& o = actor(m);
         if (o.state == ActorState::kRunnable && o.runq_pos < 0) runq_push(o);
     }
+    c.parked.clear();
 }
 
 bool Simulator::delay_allowed(const Actor& a) const {

@@ -248,6 +248,7 @@ class Simulator {
     std::vector<ActorId> runq_;
     std::vector<Delayed> delayed_;
     std::vector<ActorId> released_;  // released delays: they step next, FIFO
+    std::vector<ActorId> scratch_;
     std::size_t released_head_ = 0;
     std::vector<TraceSink*> sinks_;
     DecisionLog log_;

@@ -216,6 +216,7 @@ void Kernel::take(Actor& self, Lock& l, const char* where) {
     l.owner = self.id;
     l.owner_returned = false;
     l.holders.push_back(self.id);
+    remember_actor(l.recent, self.id);
     Ctx& c = ctx(self);
     c.held.push_back({&l, where, static_cast<int>(c.ops.size())});
     sim_.touch(l.resource());
@@ -368,7 +369,8 @@ void Kernel::set_flags(Actor& self, Rdp& rdp, std::uint32_t set, std::uint32_t c
     std::uint32_t old = rdp.flags;
     rdp.flags = (rdp.flags | set) & ~clear;
     if (rdp.flags == old) return;
-    std::string names = flags_string(rdp.flags);
+    remember_actor(rdp.recent_flag_writers, self.id);
+    std::string names = sim_.tracing() ? flags_string(rdp.flags) : std::string();
     sim_.emit({.type = TraceType::kFlags, .cpu = self.cpu, .actor = self.id, .name = "flags",
                .idx = rdp.cpu, .value = rdp.flags, .text = names});
     if ((old ^ rdp.flags) & kLocking)

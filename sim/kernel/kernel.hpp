@@ -13,6 +13,7 @@
 // ordinary actor of that CPU).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -43,6 +44,17 @@ enum SegFlag : std::uint32_t {
     kKthreadGp = 1u << 5,
 };
 std::string flags_string(std::uint32_t flags);
+// Keeps the last three distinct actors, most recent last.
+inline void remember_actor(std::array<ActorId, 3>& r, ActorId a) {
+    if (r[2] == a) return;
+    if (r[1] == a) {
+        std::swap(r[1], r[2]);
+        return;
+    }
+    r[0] = r[1];
+    r[1] = r[2];
+    r[2] = a;
+}
 
 // Deferred wakeup levels (RCU_NOCB_WAKE_*).
 enum WakeLevel : int { kWakeNot = 0, kWakeBypass = 1, kWakeLazy = 2, kWake = 3, kWakeForce = 4 };
@@ -67,6 +79,7 @@ struct Lock {
     ActorId owner = kNoActor;          // who took it last (physical owner while locked)
     std::vector<ActorId> holders;      // contexts that believe they hold it
     bool owner_returned = false;       // owner's operation returned with it held
+    std::array<ActorId, 3> recent{kNoActor, kNoActor, kNoActor};  // last distinct acquirers
     const char* owner_op = "";         // that operation
     WaitQueue waitq;
     std::string display() const;  // "nocb_lock[1]", "barrier_mutex"
@@ -108,6 +121,7 @@ struct Rdp {
     std::int64_t nobypass_last = 0;
     std::int64_t nobypass_count = 0;
     std::int32_t nocb_lock_contended = 0;
+    std::array<ActorId, 3> recent_flag_writers{kNoActor, kNoActor, kNoActor};
     std::deque<CbEntry> cblist;
     std::int64_t cblist_len = 0;  // rcu_segcblist_n_cbs(): includes bypass and in-flight CBs
     std::int64_t in_flight = 0;

@@ -36,19 +36,26 @@ Task<std::int64_t> Kernel::shrink_scan_one(Actor& self, Rdp& rdp, std::int64_t l
         *skip = true;
         co_return 0;
     }
-    if (sw().p2) {
+    if (sw().p2 && (rdp.flags & kLocking)) {
         if (sw().l1) {
-            bool busy = rdp.nocb_bypass_lock.locked;
+            // rcu_nocb_try_flush_bypass(): the effect is decided at the trylock.
+            co_await sim_.point(self, "rcu_nocb_try_flush_bypass: trylock", rdp.cpu,
+                                rdp.nocb_bypass_lock.resource());
+            const bool got = raw_spin_trylock(self, rdp.nocb_bypass_lock, "bypass");
             if (obs_)
                 obs_->shrinker_acted(self, rdp,
-                                     busy ? ShrinkAction::kTryFlushSkipped : ShrinkAction::kFlushed,
+                                     got ? ShrinkAction::kFlushed : ShrinkAction::kTryFlushSkipped,
                                      count);
-            co_await rcu_nocb_try_flush_bypass(self, rdp, jiffies());
+            if (got) rcu_nocb_do_flush_bypass(self, rdp, -1, jiffies(), false);
         } else {
+            // rcu_nocb_flush_bypass(): may spin on the bypass lock first (S7).
+            co_await rcu_nocb_bypass_lock(self, rdp);
+            co_await sim_.point(self, "rcu_nocb_do_flush_bypass", rdp.cpu);
             if (obs_) obs_->shrinker_acted(self, rdp, ShrinkAction::kFlushed, count);
-            bool ok = co_await rcu_nocb_flush_bypass(self, rdp, -1, jiffies(), false);
-            if (!ok && obs_) obs_->kernel_note(self, "flush-failed", rdp.cpu, "flush failed");
+            rcu_nocb_do_flush_bypass(self, rdp, -1, jiffies(), false);
         }
+    } else if (sw().p2) {
+        // rcu_nocb_flush_bypass() on an rdp that is not LOCKING: returns true, does nothing.
     } else {
         if (obs_) obs_->shrinker_acted(self, rdp, ShrinkAction::kResetLazyLen, count);
         write_lazy_len(self, rdp, 0);  // WRITE_ONCE(rdp->lazy_len, 0), bypass lock NOT held
@@ -80,9 +87,18 @@ Task<void> Kernel::shrink_v3_one(Actor& self, Rdp& rdp, std::int64_t* freed, std
         }
     }
     if (sw().p2) {
-        if (obs_) obs_->shrinker_acted(self, rdp, ShrinkAction::kFlushed, k);
-        if (sw().l1) co_await rcu_nocb_try_flush_bypass(self, rdp, jiffies());
-        else co_await rcu_nocb_flush_bypass(self, rdp, -1, jiffies(), false);
+        if (sw().l1) {
+            const bool got = raw_spin_trylock(self, rdp.nocb_bypass_lock, "bypass");
+            if (obs_)
+                obs_->shrinker_acted(self, rdp,
+                                     got ? ShrinkAction::kFlushed : ShrinkAction::kTryFlushSkipped, k);
+            if (got) rcu_nocb_do_flush_bypass(self, rdp, -1, jiffies(), false);
+        } else {
+            co_await rcu_nocb_bypass_lock(self, rdp);
+            co_await sim_.point(self, "rcu_nocb_do_flush_bypass", rdp.cpu);
+            if (obs_) obs_->shrinker_acted(self, rdp, ShrinkAction::kFlushed, k);
+            rcu_nocb_do_flush_bypass(self, rdp, -1, jiffies(), false);
+        }
     } else {
         if (obs_) obs_->shrinker_acted(self, rdp, ShrinkAction::kResetLazyLen, k);
         write_lazy_len(self, rdp, 0);
@@ -110,13 +126,16 @@ Task<std::int64_t> Kernel::lazy_rcu_shrink_scan(Actor& self, std::int64_t nr_to_
         mutex_held = true;
     }
     std::int64_t freed = 0;
+    std::uint64_t nr_left = static_cast<std::uint64_t>(nr_to_scan);
     for (CpuId cpu = 0; cpu < ncpus(); ++cpu) {
         if (sw().p4 && !nocb_mask_[static_cast<std::size_t>(cpu)]) continue;
         Rdp& rdp = this->rdp(cpu);
         co_await sim_.point(self, "lazy_rcu_shrink_scan: READ_ONCE(rdp->lazy_len)", cpu);
         if (base == ShrinkerBase::kV3) {
+            std::int64_t before = freed;
             co_await shrink_v3_one(self, rdp, &freed, &nr_to_scan);
-            if (nr_to_scan <= 0) break;
+            nr_left -= static_cast<std::uint64_t>(freed - before);
+            if (freed != before && nr_left == 0) break;
             continue;
         }
         if (sw().p4 && !(rdp.flags & kLocking)) {
@@ -133,9 +152,11 @@ Task<std::int64_t> Kernel::lazy_rcu_shrink_scan(Actor& self, std::int64_t nr_to_
         bool skip = false;
         std::int64_t count = co_await shrink_scan_one(self, rdp, lockless, &skip);
         if (skip) continue;
-        nr_to_scan -= count;
+        // struct shrink_control::nr_to_scan is unsigned long: "<= 0" only holds at exactly 0,
+        // an overshoot wraps around and the walk goes on over the remaining CPUs.
+        nr_left -= static_cast<std::uint64_t>(count);
         freed += count;
-        if (nr_to_scan <= 0) break;
+        if (nr_left == 0) break;
     }
     if (mutex_held) mutex_unlock(self, barrier_mutex_);
     op_end(self);
