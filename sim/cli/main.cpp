@@ -1,6 +1,7 @@
 // rcusim: the command line (CONTRACT.md "Commands").
 // Exit codes: 0 ok / nothing found, 1 violation found or replay differs, 2 bad usage or
-// invalid input (with file, JSON pointer and line:column where they exist).
+// invalid input (with file, JSON pointer and line:column where they exist), 3 a limit stopped
+// the run (run.max_steps, --trace-max-bytes), 130 interrupted (SIGINT / SIGTERM).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,7 +23,9 @@
 #include <spdlog/spdlog.h>
 
 #include "check/violation.hpp"
+#include "cli/bench.hpp"
 #include "cli/report.hpp"
+#include "cli/view.hpp"
 #include "explore/campaign_io.hpp"
 #include "explore/explore.hpp"
 #include "explore/fuzz.hpp"
@@ -32,6 +35,7 @@
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
 #include "scenario/scenario_json.hpp"
+#include "trace/limited_stream.hpp"
 #include "trace/sinks.hpp"
 
 namespace {
@@ -54,27 +58,123 @@ struct ErrorExit {
     throw ErrorExit{2};
 }
 
-// A trace file opened atomically with the format chosen by --format or the extension.
+// SIGINT / SIGTERM stop a run or a campaign cleanly (Boost.Asio signal_set on its own
+// thread).
+class SignalStop {
+   public:
+    SignalStop() : signals_(io_, SIGINT, SIGTERM) {
+        signals_.async_wait([this](const boost::system::error_code& ec, int) {
+            if (!ec) flag_ = true;
+        });
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~SignalStop() {
+        io_.stop();
+        thread_.join();
+    }
+    const std::atomic<bool>* flag() const { return &flag_; }
+    bool fired() const { return flag_; }
+
+   private:
+    boost::asio::io_context io_;
+    boost::asio::signal_set signals_;
+    std::atomic<bool> flag_{false};
+    std::thread thread_;
+};
+
+// A trace file opened atomically with the format chosen by --format or the extension
+// (.json chrome, .txt/.log text, else jsonl), capped by --trace-window and --trace-cpus.
 struct TraceOut {
     std::unique_ptr<trace::AtomicFile> file;
+    // --trace-max-bytes: the sink writes through this budget (4 GiB unless given).
+    std::unique_ptr<trace::LimitedStreambuf> budget;
+    std::unique_ptr<std::ostream> budgeted;
+    static inline std::string max_bytes_arg;
     std::unique_ptr<engine::TraceSink> sink;
     std::string path;
+    // --trace-window FROM..TO and --trace-cpus SET of run and replay (empty: no cap).
+    static inline std::string window_arg, cpus_arg;
+
+    static trace::TraceFilter caps() {
+        trace::TraceFilter f;
+        if (!window_arg.empty()) {
+            auto dots = window_arg.find("..");
+            if (dots == std::string::npos)
+                usage_error("--trace-window: expected FROM..TO (e.g. 1ms..5ms), found '" +
+                            window_arg + "'");
+            auto bound = [&](std::string text, engine::Time def) {
+                if (text.empty()) return def;
+                if (text.back() == 'j')
+                    usage_error("--trace-window: jiffies depend on the scenario's HZ; use ns, "
+                                "us, ms or s, found '" + text + "'");
+                std::string why;
+                auto t = scenario::parse_duration(text, 0, &why);
+                if (!t) usage_error("--trace-window: " + why);
+                return *t;
+            };
+            f.from = bound(window_arg.substr(0, dots), 0);
+            f.to = bound(window_arg.substr(dots + 2), engine::kTimeMax);
+            if (f.to < f.from)
+                usage_error("--trace-window " + window_arg + ": reversed window (FROM > TO)");
+        }
+        if (!cpus_arg.empty()) {
+            std::string why;
+            auto set = scenario::parse_cpu_set(cpus_arg, 4096, &why);
+            if (!set) usage_error("--trace-cpus: " + why);
+            f.cpu_filter = true;
+            for (int c : *set) {
+                if (f.cpus.size() <= static_cast<std::size_t>(c)) f.cpus.resize(c + 1);
+                f.cpus[static_cast<std::size_t>(c)] = true;
+            }
+        }
+        return f;
+    }
 
     void open(const std::string& out, std::string format) {
-        if (out.empty()) return;
-        if (format.empty()) {
-            auto ext = std::filesystem::path(out).extension().string();
-            format = ext == ".txt" || ext == ".log" ? "text" : "jsonl";
+        const std::uint64_t max_bytes = parse_max_bytes();
+        if (out.empty()) {
+            if (!window_arg.empty() || !cpus_arg.empty())
+                usage_error("--trace-window and --trace-cpus cap a trace: give --trace OUT");
+            return;
         }
-        if (format != "jsonl" && format != "text")
-            usage_error("--format: expected jsonl or text, found '" + format + "'");
+        if (format.empty()) format = trace::format_for_path(out);
+        if (format != "jsonl" && format != "text" && format != "chrome")
+            usage_error("--format: expected jsonl, text or chrome, found '" + format + "'");
+        trace::TraceFilter filter = caps();
         path = out;
         try {
             file = std::make_unique<trace::AtomicFile>(out);
         } catch (const std::exception& e) {
             usage_error(std::string("--trace: ") + e.what());
         }
-        sink = trace::make_file_sink(format, file->stream());
+        budget = std::make_unique<trace::LimitedStreambuf>(file->stream().rdbuf(), max_bytes);
+        budgeted = std::make_unique<std::ostream>(budget.get());
+        sink = trace::make_file_sink(format, *budgeted, filter);
+    }
+    static std::uint64_t parse_max_bytes() {
+        constexpr std::uint64_t kDefault = std::uint64_t{4} << 30;
+        const std::string& a = max_bytes_arg;
+        if (a.empty()) return kDefault;
+        std::size_t i = 0;
+        std::uint64_t v = 0;
+        for (; i < a.size() && a[i] >= '0' && a[i] <= '9' && v <= (UINT64_MAX - 9) / 10; ++i)
+            v = v * 10 + static_cast<std::uint64_t>(a[i] - '0');
+        const std::string unit = a.substr(i);
+        int shift = -1;
+        if (unit.empty() || unit == "B") shift = 0;
+        if (unit == "K" || unit == "KiB") shift = 10;
+        if (unit == "M" || unit == "MiB") shift = 20;
+        if (unit == "G" || unit == "GiB") shift = 30;
+        if (i == 0 || shift < 0 || v == 0 || v > (UINT64_MAX >> shift))
+            usage_error("--trace-max-bytes: expected a size > 0 such as 1000000, 64MiB or 4GiB, "
+                        "found '" + a + "'");
+        return v << shift;
+    }
+    // Null without a trace (RunOptions::stop skips nulls).
+    const std::atomic<bool>* full_flag() const { return budget ? budget->full_flag() : nullptr; }
+    bool full() const { return budget && budget->full(); }
+    void discard() {
+        if (file) file->discard();
     }
     std::vector<engine::TraceSink*> sinks() {
         if (!sink) return {};
@@ -91,19 +191,48 @@ scenario::Scenario load(const std::string& path, const std::string& variant) {
     return s;
 }
 
+// A run cut short by the trace size limit (exit 3; a sink that writes at finish() may hit it
+// after the run) or by a signal (exit 130): the trace is incomplete, so it is discarded; no
+// report, no repro. 0 when the run ended normally.
+int stopped_early(const SignalStop& sig, TraceOut& t, const scenario::RunResult& r) {
+    const bool interrupted = sig.fired() && r.stop == engine::Simulator::StopReason::kStopped;
+    if (!interrupted && !t.full()) return 0;
+    const std::string at = std::to_string(r.steps) + " (virtual time " +
+                           scenario::format_duration(r.sim_time) + ")";
+    t.discard();
+    std::fflush(stdout);
+    if (interrupted) {
+        const std::string what = t.path.empty() ? "" : "; trace " + t.path + " not written";
+        std::fprintf(stderr, "rcusim: interrupted: the run stopped at step %s%s\n", at.c_str(),
+                     what.c_str());
+        return 130;
+    }
+    std::fprintf(stderr,
+                 "rcusim: %s: trace size limit reached: %llu bytes (--trace-max-bytes); the run "
+                 "stopped at step %s and the trace was discarded; raise --trace-max-bytes or cap "
+                 "the trace with --trace-window / --trace-cpus\n",
+                 t.path.c_str(), static_cast<unsigned long long>(t.budget->max_bytes()),
+                 at.c_str());
+    return 3;
+}
+
 int cmd_run(const std::string& file, const std::string& variant, std::optional<std::uint64_t> seed,
             const std::string& trace_out, const std::string& format, bool json, bool strict,
             const std::string& repro_dir) {
     scenario::Scenario s = load(file, variant);
+    SignalStop sig;  // before the trace file exists: a signal never leaves it behind
     TraceOut t;
     t.open(trace_out, format);
     scenario::RunOptions o;
     o.seed = seed;
     o.sinks = t.sinks();
+    o.stop = {sig.flag()};
+    if (t.full_flag()) o.stop.push_back(t.full_flag());
     auto t0 = Clock::now();
     spdlog::debug("running {} under {}", file, s.variant);
     scenario::RunResult r = scenario::run_scenario(s, o);
     double wall = seconds_since(t0);
+    if (int rc = stopped_early(sig, t, r)) return rc;
     t.commit();
     std::string repro;
     if (!r.violations.empty() && !repro_dir.empty()) {
@@ -118,7 +247,18 @@ int cmd_run(const std::string& file, const std::string& variant, std::optional<s
         for (const auto& v : r.violations) std::cout << check::render_violation(v);
         std::cout << cli::run_summary(s, r, wall, repro, t.path);
     }
-    return r.failed(strict) ? 1 : 0;
+    if (r.stop == engine::Simulator::StopReason::kStepLimit) {
+        std::fflush(stdout);
+        std::fprintf(stderr,
+                     "rcusim: %s: step limit reached: the run stopped after %llu steps "
+                     "(run.max_steps) at virtual time %s; raise run.max_steps or shorten "
+                     "run.until\n",
+                     file.c_str(), static_cast<unsigned long long>(r.steps),
+                     scenario::format_duration(r.sim_time).c_str());
+    }
+    // Violations found before a limit are real and replayable: they keep exit 1.
+    if (r.failed(strict)) return 1;
+    return r.stop == engine::Simulator::StopReason::kStepLimit ? 3 : 0;
 }
 
 int cmd_validate(const std::vector<std::string>& files) {
@@ -168,11 +308,15 @@ int cmd_variants(bool json) {
 int cmd_replay(const std::string& file, const std::string& trace_out, const std::string& format,
                bool json) {
     explore::Repro p = explore::load_repro_file(file);
+    SignalStop sig;
     TraceOut t;
     t.open(trace_out, format);
+    std::vector<const std::atomic<bool>*> stop = {sig.flag()};
+    if (t.full_flag()) stop.push_back(t.full_flag());
     auto t0 = Clock::now();
-    explore::ReplayResult rr = explore::replay(p, t.sinks());
+    explore::ReplayResult rr = explore::replay(p, t.sinks(), stop);
     double wall = seconds_since(t0);
+    if (int rc = stopped_early(sig, t, rr.run)) return rc;
     t.commit();
     if (json) {
         nlohmann::json j = cli::run_json(p.scenario, rr.run, "", wall);
@@ -189,29 +333,6 @@ int cmd_replay(const std::string& file, const std::string& trace_out, const std:
     return rr.digest_matches ? 0 : 1;
 }
 
-
-// SIGINT / SIGTERM stop a campaign cleanly (Boost.Asio signal_set on its own thread).
-class SignalStop {
-   public:
-    SignalStop() : signals_(io_, SIGINT, SIGTERM) {
-        signals_.async_wait([this](const boost::system::error_code& ec, int) {
-            if (!ec) flag_ = true;
-        });
-        thread_ = std::thread([this] { io_.run(); });
-    }
-    ~SignalStop() {
-        io_.stop();
-        thread_.join();
-    }
-    const std::atomic<bool>* flag() const { return &flag_; }
-    bool fired() const { return flag_; }
-
-   private:
-    boost::asio::io_context io_;
-    boost::asio::signal_set signals_;
-    std::atomic<bool> flag_{false};
-    std::thread thread_;
-};
 
 explore::SeedRange parse_seeds(const std::string& text) {
     auto dots = text.find("..");
@@ -466,6 +587,11 @@ int main(int argc, char** argv) {
     CLI::App app{"rcusim: deterministic simulator of Linux RCU callback offloading (nocb)"};
     app.set_version_flag("--version", kVersion);
     app.require_subcommand(1);
+    app.footer(
+        "Exit codes: 0 ok / nothing found; 1 violations found (or replay differs); 2 bad usage or "
+        "invalid input file (the message names the file, the JSON pointer and line:column); 3 a "
+        "limit stopped the run (run.max_steps, --trace-max-bytes); 130 interrupted (SIGINT, "
+        "SIGTERM): partial output files are never left behind.\n");
     int verbosity = 0;
     bool quiet = false;
     app.add_flag("-v,--verbose", verbosity, "more log output on stderr (-vv for debug)");
@@ -480,7 +606,12 @@ int main(int argc, char** argv) {
     run->add_option("--variant", variant, "variant preset (see `rcusim variants`)");
     run->add_option("--seed", seed, "schedule seed (default: the scenario's explore.seed)");
     run->add_option("--trace", trace_out, "write the trace to this file");
-    run->add_option("--format", format, "trace format: jsonl (default) or text");
+    run->add_option("--format", format, "trace format: jsonl (default), text or chrome (Perfetto)");
+    run->add_option("--trace-window", TraceOut::window_arg, "write only FROM..TO of the trace (e.g. 1ms..5ms)");
+    run->add_option("--trace-cpus", TraceOut::cpus_arg, "write only these CPUs' events (e.g. 0-3,7)");
+    run->add_option("--trace-max-bytes", TraceOut::max_bytes_arg,
+                    "stop the run (exit 3, trace discarded) when the trace would grow past this "
+                    "size (default 4GiB; e.g. 64MiB)");
     run->add_option("--repro-dir", repro_dir, "where a failing run writes its repro (default traces)");
     run->add_flag("--json", json, "print one JSON summary on stdout");
     run->add_flag("--strict", strict, "warnings count as failures too");
@@ -495,7 +626,12 @@ int main(int argc, char** argv) {
     auto* replay = app.add_subcommand("replay", "re-execute a repro file exactly and check its digest");
     replay->add_option("REPRO", file, "repro file")->required();
     replay->add_option("--trace", trace_out, "write the trace to this file");
-    replay->add_option("--format", format, "trace format: jsonl (default) or text");
+    replay->add_option("--format", format, "trace format: jsonl (default), text or chrome (Perfetto)");
+    replay->add_option("--trace-window", TraceOut::window_arg, "write only FROM..TO of the trace (e.g. 1ms..5ms)");
+    replay->add_option("--trace-cpus", TraceOut::cpus_arg, "write only these CPUs' events (e.g. 0-3,7)");
+    replay->add_option("--trace-max-bytes", TraceOut::max_bytes_arg,
+                       "stop (exit 3, trace discarded) when the trace would grow past this size "
+                       "(default 4GiB)");
     replay->add_flag("--json", json, "print one JSON summary on stdout");
 
     std::string seeds = "0..999", strategy = "random", time_limit, shard, out_dir = "traces",
@@ -533,11 +669,23 @@ int main(int argc, char** argv) {
     explore->add_flag("--json", json, "print one JSON summary on stdout");
     explore->add_flag("--strict", strict, "warnings count as failures too");
 
+    std::string bench_only;
+    auto* bench = app.add_subcommand("bench", "run the built-in benchmarks and print their figures");
+    bench->add_option("--only", bench_only, "one benchmark: engine, model, fuzz, race, explore");
+    bench->add_flag("--json", json, "print one JSON document on stdout");
+
     std::vector<std::string> dirs;
     auto* merge = app.add_subcommand("merge", "combine the --out folders of fuzz shards or campaigns");
     merge->add_option("DIR", dirs, "campaign folders")->required();
     merge->add_option("--out", out_file, "folder for the merged summary and repros");
     merge->add_flag("--json", json, "print one JSON summary on stdout");
+
+    std::string view_html;
+    int view_port = 0;
+    auto* view = app.add_subcommand("view", "serve the built-in trace viewer on 127.0.0.1, or write it as one HTML page");
+    view->add_option("TRACE", file, "trace: chrome format (--format chrome) or jsonl")->required();
+    view->add_option("--port", view_port, "port on 127.0.0.1 (default: chosen by the OS; the URL is printed)");
+    view->add_option("--html", view_html, "write one self-contained HTML page with the trace embedded instead");
 
     try {
         app.parse(argc, argv);
@@ -560,6 +708,12 @@ int main(int argc, char** argv) {
         if (*minimize) return cmd_minimize(file, out_file, json);
         if (*explore) return cmd_explore(file, variant, bound, jobs, out_dir, json, strict, time_limit);
         if (*merge) return cmd_merge(dirs, out_file, json);
+        if (*view) return cli::cmd_view(file, view_port, view_html);
+        if (*bench) {
+            auto j = cli::run_benchmarks(bench_only, json);
+            if (json) std::cout << j.dump(2) << "\n";
+            return 0;
+        }
     } catch (const scenario::ConfigError& e) {
         std::fprintf(stderr, "%s\n", e.what());
         return 2;

@@ -126,13 +126,13 @@ ActorId Simulator::spawn(std::string name, CpuId cpu, Task<void> body, Time star
 ActorId Simulator::create(std::string name, CpuId cpu, void* user) {
     RCUSIM_ASSERT(cpu >= 0 && cpu < ncpus());
     auto id = static_cast<ActorId>(actors_.size());
-    auto a = std::make_unique<Actor>();
-    a->id = id;
-    a->name = std::move(name);
-    a->cpu = cpu;
-    a->user = user;
-    Actor& ref = *a;
-    actors_.push_back(std::move(a));
+    Actor& ref = actors_.emplace_back();
+    ref.id = id;
+    ref.name = std::move(name);
+    ref.cpu = cpu;
+    ref.user = user;
+    runq_pos_.push_back(-1);
+    cpu_pos_.push_back(-1);
     cpus_[static_cast<std::size_t>(cpu)].members.push_back(id);
     emit({.type = TraceType::kActorNew, .cpu = cpu, .actor = id, .text = ref.name});
     return id;
@@ -248,19 +248,31 @@ void Simulator::make_runnable(Actor& a) {
 }
 
 void Simulator::runq_push(Actor& a) {
-    RCUSIM_ASSERT(a.runq_pos < 0);
-    a.runq_pos = static_cast<std::int32_t>(runq_.size());
+    const auto id = static_cast<std::size_t>(a.id);
+    RCUSIM_ASSERT(runq_pos_[id] < 0);
+    runq_pos_[id] = static_cast<std::int32_t>(runq_.size());
     runq_.push_back(a.id);
+    auto& q = cpus_[static_cast<std::size_t>(a.cpu)].queued;
+    cpu_pos_[id] = static_cast<std::int32_t>(q.size());
+    q.push_back(a.id);
 }
 
 void Simulator::runq_remove(Actor& a) {
-    RCUSIM_ASSERT(a.runq_pos >= 0);
-    auto pos = static_cast<std::size_t>(a.runq_pos);
+    const auto id = static_cast<std::size_t>(a.id);
+    RCUSIM_ASSERT(runq_pos_[id] >= 0);
+    auto pos = static_cast<std::size_t>(runq_pos_[id]);
     ActorId last = runq_.back();
     runq_[pos] = last;
-    actor(last).runq_pos = static_cast<std::int32_t>(pos);
+    runq_pos_[static_cast<std::size_t>(last)] = static_cast<std::int32_t>(pos);
     runq_.pop_back();
-    a.runq_pos = -1;
+    runq_pos_[id] = -1;
+    auto& q = cpus_[static_cast<std::size_t>(a.cpu)].queued;
+    auto cpos = static_cast<std::size_t>(cpu_pos_[id]);
+    ActorId qlast = q.back();
+    q[cpos] = qlast;
+    cpu_pos_[static_cast<std::size_t>(qlast)] = static_cast<std::int32_t>(cpos);
+    q.pop_back();
+    cpu_pos_[id] = -1;
 }
 
 void Simulator::irq_disable(Actor& self) {
@@ -268,11 +280,12 @@ void Simulator::irq_disable(Actor& self) {
     Cpu& c = cpus_[static_cast<std::size_t>(self.cpu)];
     RCUSIM_ASSERT(c.irq_owner == kNoActor);
     c.irq_owner = self.id;
-    for (ActorId m : c.members) {
-        if (m == self.id) continue;
-        Actor& o = actor(m);
-        if (o.state == ActorState::kRunnable && o.runq_pos >= 0) {
-            runq_remove(o);
+    // Only this CPU's queued actors move (runq_remove() edits c.queued, so walk a copy).
+    if (c.queued.size() > (queued(self.id) ? 1u : 0u)) {
+        scratch_irq_.assign(c.queued.begin(), c.queued.end());
+        for (ActorId m : scratch_irq_) {
+            if (m == self.id) continue;
+            runq_remove(actor(m));
             c.parked.push_back(m);
         }
     }
@@ -286,7 +299,7 @@ void Simulator::irq_enable(Actor& self) {
     // make_runnable() cannot park on this CPU now, so c.parked is not appended to meanwhile.
     for (ActorId m : c.parked) {
         Actor& o = actor(m);
-        if (o.state == ActorState::kRunnable && o.runq_pos < 0) runq_push(o);
+        if (o.state == ActorState::kRunnable && !queued(m)) runq_push(o);
     }
     c.parked.clear();
 }
@@ -410,7 +423,7 @@ Simulator::StopReason Simulator::run(Time until) {
         Actor* a = nullptr;
         while (released_head_ < released_.size()) {
             Actor& r = actor(released_[released_head_++]);
-            if (r.state == ActorState::kRunnable && r.runq_pos >= 0) {
+            if (r.state == ActorState::kRunnable && queued(r.id)) {
                 a = &r;
                 break;
             }
@@ -425,14 +438,16 @@ Simulator::StopReason Simulator::run(Time until) {
                 std::uint64_t point = log_.points++;
                 idx = strategy_.pick(point, runq_, *this);
                 RCUSIM_ASSERT(idx < runq_.size());
-                if (idx != 0) log_.entries.push_back({point, DecisionKind::kPick, idx});
+                if (idx != 0 && cfg_.record_decisions)
+                    log_.entries.push_back({point, DecisionKind::kPick, idx});
             }
             a = &actor(runq_[idx]);
             if (delay_allowed(*a)) {
                 std::uint64_t point = log_.points++;
                 std::uint64_t j = strategy_.delay(point, *a, *this);
                 if (j != 0) {
-                    log_.entries.push_back({point, DecisionKind::kDelay, j});
+                    if (cfg_.record_decisions)
+                        log_.entries.push_back({point, DecisionKind::kDelay, j});
                     runq_remove(*a);
                     a->state = ActorState::kDelayed;
                     std::uint64_t count = j & kDelayCountMask;

@@ -60,7 +60,6 @@ struct Actor {
     WaitQueue* blocked_on = nullptr;
     std::uint64_t wake_token = 0;
     std::uint64_t steps = 0;
-    std::int32_t runq_pos = -1;
     std::coroutine_handle<> resume_point;
     Task<void> body;
     void* user = nullptr;  // model context (the kernel's per-actor record)
@@ -85,6 +84,9 @@ struct SchedulerConfig {
     // How many actors may be held back at once (a delay is not offered while this many are).
     std::size_t max_delayed = 1;
     std::uint64_t max_steps = 50'000'000;
+    // Keep the decision log (needed for repros and scripted edits; campaigns turn it off and
+    // re-run a failing seed with it on: the strategy's answers are the same either way).
+    bool record_decisions = true;
 };
 
 // Thrown (and turned into an abort with context) when the simulator's own bookkeeping is
@@ -113,8 +115,8 @@ class Simulator {
     // Two-phase spawn, for bodies that need their own Actor& as an argument.
     ActorId create(std::string name, CpuId cpu, void* user = nullptr);
     void start(ActorId id, Task<void> body, Time start_at);
-    Actor& actor(ActorId id) { return *actors_[static_cast<std::size_t>(id)]; }
-    const Actor& actor(ActorId id) const { return *actors_[static_cast<std::size_t>(id)]; }
+    Actor& actor(ActorId id) { return actors_[static_cast<std::size_t>(id)]; }
+    const Actor& actor(ActorId id) const { return actors_[static_cast<std::size_t>(id)]; }
     std::size_t actor_count() const { return actors_.size(); }
     ActorId current() const { return current_; }
 
@@ -213,6 +215,7 @@ class Simulator {
         ActorId irq_owner = kNoActor;
         std::vector<ActorId> parked;
         std::vector<ActorId> members;  // actors bound to this CPU that are not done
+        std::vector<ActorId> queued;   // members currently in the run queue
     };
     struct Delayed {
         ActorId actor;
@@ -243,12 +246,17 @@ class Simulator {
     ActorId current_ = kNoActor;
     bool stop_requested_ = false;
     EventQueue queue_;
-    std::deque<std::unique_ptr<Actor>> actors_;
+    std::deque<Actor> actors_;
+    // Dense per-actor scheduler bookkeeping (kept out of Actor: touched on every step).
+    std::vector<std::int32_t> runq_pos_;  // index in runq_, -1 if not queued
+    std::vector<std::int32_t> cpu_pos_;   // index in its CPU's `queued`
+    bool queued(ActorId id) const { return runq_pos_[static_cast<std::size_t>(id)] >= 0; }
     std::vector<Cpu> cpus_;
     std::vector<ActorId> runq_;
     std::vector<Delayed> delayed_;
     std::vector<ActorId> released_;  // released delays: they step next, FIFO
     std::vector<ActorId> scratch_;
+    std::vector<ActorId> scratch_irq_;
     std::size_t released_head_ = 0;
     std::vector<TraceSink*> sinks_;
     DecisionLog log_;

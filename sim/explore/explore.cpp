@@ -107,6 +107,7 @@ ExploreResult explore_bounded(const scenario::Scenario& s, const ExploreOptions&
                 scenario::RunOptions ro;
                 ro.strategy_impl = &st;
                 ro.digest = false;
+                ro.record_decisions = false;
                 auto r = scenario::run_scenario(s, ro);
                 for (const auto& v : r.violations)
                     if ((o.strict || v.severity == check::Severity::kError) &&

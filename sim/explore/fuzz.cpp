@@ -38,6 +38,7 @@ scenario::RunResult run_seed(const scenario::Scenario& s, const std::string& str
     scenario::RunOptions o;
     o.seed = seed;
     o.digest = false;
+    o.record_decisions = false;  // a found seed is re-run with recording for its repro
     o.stop_on_error = stop_on_error;
     std::unique_ptr<PctStrategy> pct;
     if (strategy == "pct") {

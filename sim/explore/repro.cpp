@@ -1,6 +1,7 @@
 #include "explore/repro.hpp"
 
 #include <cstdio>
+#include <cstring>
 
 #include "scenario/scenario_json.hpp"
 #include "trace/sinks.hpp"
@@ -39,13 +40,98 @@ Repro make_repro(const scenario::Scenario& s, const scenario::RunResult& r) {
     return p;
 }
 
+namespace {
+// Large logs are stored packed: per entry the varint of (point delta << 1 | kind) and the
+// varint of the value, all base64 (RFC 4648). Small logs stay readable triples.
+constexpr std::size_t kPackAbove = 2000;
+const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void put_varint(std::string& out, std::uint64_t v) {
+    while (v >= 0x80) {
+        out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+}
+
+std::string pack_log(const engine::DecisionLog& log) {
+    std::string bytes;
+    std::uint64_t prev = 0;
+    for (const auto& d : log.entries) {
+        put_varint(bytes, ((d.index - prev) << 1) | (d.kind == engine::DecisionKind::kDelay ? 1 : 0));
+        put_varint(bytes, d.value);
+        prev = d.index;
+    }
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    for (std::size_t i = 0; i < bytes.size(); i += 3) {
+        std::uint32_t n = static_cast<unsigned char>(bytes[i]) << 16;
+        if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+        if (i + 2 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 2]);
+        out.push_back(kB64[(n >> 18) & 63]);
+        out.push_back(kB64[(n >> 12) & 63]);
+        out.push_back(i + 1 < bytes.size() ? kB64[(n >> 6) & 63] : '=');
+        out.push_back(i + 2 < bytes.size() ? kB64[n & 63] : '=');
+    }
+    return out;
+}
+
+// Returns false on malformed input.
+bool unpack_log(const std::string& text, engine::DecisionLog& log) {
+    std::string bytes;
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (char c : text) {
+        if (c == '=') break;
+        const char* p = std::strchr(kB64, c);
+        if (!p || c == 0) return false;
+        acc = (acc << 6) | static_cast<std::uint32_t>(p - kB64);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            bytes.push_back(static_cast<char>((acc >> bits) & 0xff));
+        }
+    }
+    std::size_t i = 0;
+    auto get = [&](std::uint64_t& v) {
+        v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (i >= bytes.size()) return false;
+            auto b = static_cast<unsigned char>(bytes[i++]);
+            v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+            if (!(b & 0x80)) return true;
+        }
+        return false;
+    };
+    std::uint64_t point = 0;
+    bool first = true;
+    while (i < bytes.size()) {
+        std::uint64_t a, v;
+        if (!get(a) || !get(v)) return false;
+        if (!first && (a >> 1) == 0) return false;
+        point += a >> 1;
+        first = false;
+        if (v == 0) return false;
+        log.entries.push_back({point, (a & 1) ? engine::DecisionKind::kDelay : engine::DecisionKind::kPick, v});
+    }
+    return true;
+}
+}  // namespace
+
 static const char* kind_name(engine::DecisionKind k) {
     return k == engine::DecisionKind::kPick ? "pick" : "delay";
 }
 
 json repro_to_json(const Repro& r) {
-    json log = json::array();
-    for (const auto& d : r.decisions.entries) log.push_back({d.index, kind_name(d.kind), d.value});
+    json decisions = {{"points", r.decisions.points}};
+    if (r.decisions.entries.size() > kPackAbove) {
+        decisions["packed"] = pack_log(r.decisions);
+        decisions["entries"] = r.decisions.entries.size();
+    } else {
+        json log = json::array();
+        for (const auto& d : r.decisions.entries) log.push_back({d.index, kind_name(d.kind), d.value});
+        decisions["log"] = log;
+    }
     json viol = json::array();
     for (const auto& v : r.violations) viol.push_back(violation_to_json(v));
     return json{{"format", "rcusim-repro/1"},
@@ -54,7 +140,7 @@ json repro_to_json(const Repro& r) {
                 {"switches", kernel::describe(r.scenario.switches)},
                 {"seed", r.seed},
                 {"strategy", r.strategy},
-                {"decisions", {{"points", r.decisions.points}, {"log", log}}},
+                {"decisions", decisions},
                 {"violations", viol},
                 {"steps", r.steps},
                 {"trace_digest", r.trace_digest}};
@@ -114,10 +200,17 @@ Repro repro_from_json(const json& j, const std::string& origin) {
     if (!d.contains("points") || !d["points"].is_number_unsigned())
         bad(origin, "/decisions/points", "expected a non-negative integer");
     r.decisions.points = d["points"].get<std::uint64_t>();
-    if (!d.contains("log") || !d["log"].is_array()) bad(origin, "/decisions/log", "expected an array");
+    if (d.contains("packed")) {
+        if (!d["packed"].is_string() || !unpack_log(d["packed"].get<std::string>(), r.decisions))
+            bad(origin, "/decisions/packed", "expected base64 of packed decisions");
+        if (!r.decisions.entries.empty() && r.decisions.entries.back().index >= r.decisions.points)
+            bad(origin, "/decisions/packed", "a decision point beyond /decisions/points");
+    } else if (!d.contains("log") || !d["log"].is_array()) {
+        bad(origin, "/decisions/log", "expected an array");
+    }
     std::uint64_t last = 0;
     bool first = true;
-    for (std::size_t i = 0; i < d["log"].size(); ++i) {
+    for (std::size_t i = 0; d.contains("log") && i < d["log"].size(); ++i) {
         const json& e = d["log"][i];
         std::string p = "/decisions/log/" + std::to_string(i);
         if (!e.is_array() || e.size() != 3 || !e[0].is_number_unsigned() || !e[1].is_string() ||
@@ -170,10 +263,13 @@ Repro repro_from_json(const json& j, const std::string& origin) {
 }
 
 Repro load_repro_file(const std::string& path) {
-    std::string text = scenario::read_input_file(path);
-    json j = scenario::parse_json_strict(text, path);
+    return load_repro_text(scenario::read_input_file(path), path);
+}
+
+Repro load_repro_text(const std::string& text, const std::string& origin) {
+    json j = scenario::parse_json_strict(text, origin);
     try {
-        return repro_from_json(j, path);
+        return repro_from_json(j, origin);
     } catch (const ConfigError& e) {
         throw scenario::locate_error(e, text);
     }
@@ -193,12 +289,14 @@ std::string repro_path(const std::string& dir, const Repro& r) {
            ".repro.json";
 }
 
-ReplayResult replay(const Repro& r, std::vector<engine::TraceSink*> sinks) {
+ReplayResult replay(const Repro& r, std::vector<engine::TraceSink*> sinks,
+                    std::vector<const std::atomic<bool>*> stop) {
     scenario::RunOptions o;
     o.seed = r.seed;
     o.strategy = "scripted";
     o.decisions = &r.decisions;
     o.sinks = std::move(sinks);
+    o.stop = std::move(stop);
     ReplayResult out;
     out.run = scenario::run_scenario(r.scenario, o);
     out.run.strategy = r.strategy;

@@ -27,6 +27,8 @@ nlohmann::json repro_to_json(const Repro& r);
 // Strict: errors are ConfigErrors naming the file and the JSON pointer.
 Repro repro_from_json(const nlohmann::json& j, const std::string& origin);
 Repro load_repro_file(const std::string& path);
+// The same for text already read; `origin` names it in errors.
+Repro load_repro_text(const std::string& text, const std::string& origin);
 // Writes atomically (temporary name, then rename).
 void write_repro_file(const Repro& r, const std::string& path);
 // The default file name: DIR/<scenario>.<variant>.seed<N>.repro.json
@@ -37,7 +39,9 @@ struct ReplayResult {
     scenario::RunResult run;
     bool digest_matches = false;
 };
-ReplayResult replay(const Repro& r, std::vector<engine::TraceSink*> sinks = {});
+// `stop`: see scenario::RunOptions::stop (Ctrl-C, a trace size limit).
+ReplayResult replay(const Repro& r, std::vector<engine::TraceSink*> sinks = {},
+                    std::vector<const std::atomic<bool>*> stop = {});
 
 // One-line JSON of a violation (the --json summary form).
 nlohmann::json violation_to_json(const check::Violation& v);

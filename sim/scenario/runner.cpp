@@ -43,7 +43,18 @@ const char* stop_reason_name(engine::Simulator::StopReason r) {
 
 namespace {
 
-void step_hook(void* ctx, engine::ActorId a) { static_cast<kernel::Kernel*>(ctx)->after_step(a); }
+struct HookContext {
+    kernel::Kernel* kernel;
+    engine::Simulator* sim;
+    const std::vector<const std::atomic<bool>*>* stop;
+};
+
+void step_hook(void* ctx, engine::ActorId a) {
+    auto* h = static_cast<HookContext*>(ctx);
+    h->kernel->after_step(a);
+    for (const auto* flag : *h->stop)
+        if (flag != nullptr && flag->load(std::memory_order_relaxed)) h->sim->request_stop();
+}
 
 kernel::Config kernel_config(const Scenario& s) {
     kernel::Config c;
@@ -93,7 +104,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& o) {
     engine::SchedulerConfig sc;
     sc.max_delay = s.max_delay;
     sc.delay_in_irq_off = s.delay_in_irq_off;
-    sc.max_steps = o.max_steps;
+    sc.record_decisions = o.record_decisions;
+    sc.max_steps = o.max_steps.value_or(s.max_steps);
 
     std::unique_ptr<engine::Strategy> owned;
     engine::ScriptedStrategy* scripted = nullptr;
@@ -119,12 +131,17 @@ RunResult run_scenario(const Scenario& s, const RunOptions& o) {
     check::Checkers checkers(k, {s.name, s.variant, r.seed});
     checkers.set_stop_on_error(o.stop_on_error);
     k.set_observer(&checkers);
-    sim.set_step_hook(&step_hook, &k);
+    HookContext hook{&k, &sim, &o.stop};
+    sim.set_step_hook(&step_hook, &hook);
     k.boot();
     add_events(k, s);
 
     r.stop = sim.run(s.until);
-    if (r.stop != engine::Simulator::StopReason::kStopped) checkers.finish();
+    // End-of-run checks (conservation, locks still held) only for a run that ended between
+    // steps of every actor: a stop request or the step limit cuts operations in the middle.
+    if (r.stop == engine::Simulator::StopReason::kUntil ||
+        r.stop == engine::Simulator::StopReason::kIdle)
+        checkers.finish();
     for (auto* sink : o.sinks) sink->finish();
     r.violations = checkers.violations();
     r.steps = sim.steps();

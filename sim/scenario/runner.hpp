@@ -3,6 +3,7 @@
 // fuzz, explore, matrix, tests) goes through run_scenario().
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,8 +23,13 @@ struct RunOptions {
     engine::Strategy* strategy_impl = nullptr;       // a strategy object (PCT, exhaustive, ...)
     std::vector<engine::TraceSink*> sinks;
     bool digest = true;            // compute the trace digest (costs ~a jsonl render per event)
+    bool record_decisions = true;  // keep the decision log (RunResult::decisions)
     bool stop_on_error = false;    // stop at the first error-severity violation
-    std::uint64_t max_steps = 50'000'000;
+    std::optional<std::uint64_t> max_steps;  // overrides run.max_steps
+    // Polled after every step: the run stops (StopReason::kStopped, no end-of-run checks) at
+    // the first step after one of them reads true (nulls are skipped). For Ctrl-C and output
+    // size limits.
+    std::vector<const std::atomic<bool>*> stop;
     engine::RandomParams random;
 };
 

@@ -359,7 +359,8 @@ bool operator==(const Scenario& a, const Scenario& b) {
            a.gp_duration == b.gp_duration && a.pressure == b.pressure && a.events == b.events &&
            a.strategy == b.strategy && a.seed == b.seed && a.max_delay == b.max_delay &&
            a.delay_in_irq_off == b.delay_in_irq_off && a.decisions.entries == b.decisions.entries &&
-           a.decisions.points == b.decisions.points && a.until == b.until && a.expect == b.expect;
+           a.decisions.points == b.decisions.points && a.until == b.until &&
+           a.max_steps == b.max_steps && a.expect == b.expect;
 }
 
 }  // namespace rcusim::scenario

@@ -25,6 +25,11 @@ constexpr std::size_t kMaxFileBytes = std::size_t{16} << 20;  // scenario / repr
 constexpr int kMaxJsonDepth = 64;                             // nesting of objects and arrays
 constexpr std::int64_t kMaxCallbacksPerEvent = 10'000'000;    // call_rcu "count"
 constexpr std::int64_t kMaxTotalCallbacks = 100'000'000;      // sum of count x CPUs
+// Events, counting one per CPU of a call_rcu CPU set: each starts an actor with its own stack
+// frame, so this bounds the memory a small file can ask for (4096 CPUs x "all" adds up fast).
+constexpr std::int64_t kMaxEvents = 1'000'000;
+constexpr std::uint64_t kDefaultMaxSteps = 50'000'000;     // run.max_steps
+constexpr std::uint64_t kMaxMaxSteps = 1'000'000'000'000;  // its largest accepted value
 
 // Bad input: names the file, the JSON pointer and, for syntax errors, line and column.
 class ConfigError : public std::runtime_error {
@@ -113,6 +118,7 @@ struct Scenario {
 
     // run
     Time until = 30 * engine::kSec;
+    std::uint64_t max_steps = kDefaultMaxSteps;  // the run stops there (exit 3 in the CLI)
 
     // expect
     std::optional<std::vector<std::string>> expect;  // violation kinds

@@ -153,7 +153,11 @@ class StrictSax {
         if (locating()) return false;
         std::string what = ex.what();
         const std::size_t at = what.find(": ", what.find("column"));
-        if (at != std::string::npos) what = what.substr(at + 2);
+        const std::size_t tag_end = what.find("] ");
+        if (at != std::string::npos)
+            what = what.substr(at + 2);
+        else if (what.rfind("[json.exception.", 0) == 0 && tag_end != std::string::npos)
+            what = what.substr(tag_end + 2);  // e.g. "number overflow parsing '1e999'"
         // `position` counts the characters read, the offending one included. A well-formed
         // token in the wrong place ("unexpected ...") is reported at its first character, a
         // lexical error at the character that broke it.
@@ -431,7 +435,7 @@ const std::vector<std::string> kWindowKeys = {"from", "to"};
 const std::vector<std::string> kExploreKeys = {"strategy", "seed", "max_delay", "delay_in_irq_off",
                                                "decisions"};
 const std::vector<std::string> kDecisionKeys = {"point", "kind", "value"};
-const std::vector<std::string> kRunKeys = {"until"};
+const std::vector<std::string> kRunKeys = {"until", "max_steps"};
 const std::vector<std::string> kExpectKeys = {"violations"};
 const std::vector<std::string> kStrategies = {"random", "scripted", "pct"};
 const std::vector<std::string> kDecisionKinds = {"pick", "delay"};
@@ -785,10 +789,23 @@ class Reader {
         const std::string ptr = "/events";
         if (!evs->is_array())
             fail(ptr, "expected a list of events (an array), found " + found(*evs));
-        std::int64_t total = 0;  // callbacks over all events; bounded, so no overflow
+        if (evs->size() > static_cast<std::size_t>(kMaxEvents)) {
+            fail(ptr, std::to_string(evs->size()) + " events, which would exhaust memory; the " +
+                          "limit is " + std::to_string(kMaxEvents));
+        }
+        std::int64_t total = 0;    // callbacks over all events; bounded, so no overflow
+        std::int64_t streams = 0;  // events, one per CPU of a CPU set; bounded likewise
         s.events.reserve(evs->size());
         for (std::size_t i = 0; i < evs->size(); ++i) {
-            Event e = read_event((*evs)[i], ptr + "/" + std::to_string(i), s);
+            const std::string ep = ptr + "/" + std::to_string(i);
+            Event e = read_event((*evs)[i], ep, s);
+            streams += static_cast<std::int64_t>(e.cpus.size());
+            if (streams > kMaxEvents) {
+                fail(ep + "/cpu", "events up to " + ep + " start " + std::to_string(streams) +
+                                      " event streams (one per CPU of a CPU set), which would "
+                                      "exhaust memory; the limit is " +
+                                      std::to_string(kMaxEvents));
+            }
             if (e.op == Op::kCallRcu || e.op == Op::kCallRcuHurry) {
                 total += e.count * static_cast<std::int64_t>(e.cpus.size());
                 if (total > kMaxTotalCallbacks) {
@@ -918,6 +935,10 @@ class Reader {
         if (r == nullptr) return;
         object(*r, "/run", kRunKeys, "the run settings");
         if (const json* v = member(*r, "until")) s.until = duration(*v, "/run/until", s.hz, 1);
+        if (const json* v = member(*r, "max_steps")) {
+            s.max_steps = static_cast<std::uint64_t>(
+                integer(*v, "/run/max_steps", 1, static_cast<std::int64_t>(kMaxMaxSteps)));
+        }
     }
 
     void read_expect(const json* x, Scenario& s) const {
@@ -1018,7 +1039,7 @@ json scenario_to_json(const Scenario& s) {
         explore["decisions"] = std::move(decisions);
     }
     j["explore"] = std::move(explore);
-    j["run"] = {{"until", format_duration(s.until)}};
+    j["run"] = {{"until", format_duration(s.until)}, {"max_steps", s.max_steps}};
     if (s.expect) j["expect"] = {{"violations", *s.expect}};
     return j;
 }

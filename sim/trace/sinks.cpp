@@ -9,6 +9,8 @@
 #include <system_error>
 #include <utility>
 
+#include "trace/chrome.hpp"
+
 namespace rcusim::trace {
 
 using engine::TraceEvent;
@@ -401,10 +403,36 @@ void append_text_line(std::string& out, const TraceEvent& e, const ActorNames& n
     out.push_back('\n');
 }
 
+// ---- filter --------------------------------------------------------------------------------
+
+bool TraceFilter::keep(const TraceEvent& e) const {
+    if (!in_window(e.at)) return false;
+    if (!cpu_filter) return true;
+    switch (e.type) {
+        case TraceType::kViolation:
+        case TraceType::kGp: return true;
+        case TraceType::kLockAcquire:
+        case TraceType::kLockRelease:
+        case TraceType::kLockContend:
+            if (e.idx >= 0) return cpu(e.idx) || cpu(e.cpu);
+            return e.cpu < 0 || cpu(e.cpu);
+        case TraceType::kCounter:
+        case TraceType::kFlags:
+        case TraceType::kCallback: return cpu(e.idx) || cpu(e.cpu);
+        case TraceType::kTimer: return e.idx < 0 || cpu(e.idx);
+        case TraceType::kActorNew:
+        case TraceType::kActorExit:
+        case TraceType::kStep:
+        case TraceType::kNote: return e.cpu < 0 || cpu(e.cpu);
+    }
+    return true;
+}
+
 // ---- sinks ---------------------------------------------------------------------------------
 
 void JsonlSink::on_event(const TraceEvent& e) {
     names_.learn(e);
+    if (filter_.active() && !filter_.keep(e)) return;
     line_.clear();
     append_jsonl_line(line_, e, names_);
     out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
@@ -414,6 +442,7 @@ void JsonlSink::finish() { out_.flush(); }
 
 void TextSink::on_event(const TraceEvent& e) {
     names_.learn(e);
+    if (filter_.active() && !filter_.keep(e)) return;
     line_.clear();
     append_text_line(line_, e, names_);
     out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
@@ -432,11 +461,20 @@ void DigestSink::on_event(const TraceEvent& e) {
 
 std::string DigestSink::digest() const { return "sha256:" + sha_.hex(); }
 
-std::unique_ptr<engine::TraceSink> make_file_sink(const std::string& format, std::ostream& out) {
-    if (format == "jsonl") return std::make_unique<JsonlSink>(out);
-    if (format == "text") return std::make_unique<TextSink>(out);
+std::unique_ptr<engine::TraceSink> make_file_sink(const std::string& format, std::ostream& out,
+                                                  const TraceFilter& filter) {
+    if (format == "jsonl") return std::make_unique<JsonlSink>(out, filter);
+    if (format == "text") return std::make_unique<TextSink>(out, filter);
+    if (format == "chrome") return std::make_unique<ChromeSink>(out, filter);
     throw std::invalid_argument("unknown trace format '" + format +
-                                "' (expected one of: jsonl, text)");
+                                "' (expected one of: jsonl, text, chrome)");
+}
+
+std::string format_for_path(const std::string& path) {
+    const std::string ext = std::filesystem::path(path).extension().string();
+    if (ext == ".txt" || ext == ".log") return "text";
+    if (ext == ".json") return "chrome";
+    return "jsonl";
 }
 
 // ---- AtomicFile ----------------------------------------------------------------------------

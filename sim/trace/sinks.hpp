@@ -3,6 +3,10 @@
 //  * JsonlSink  one JSON object per line, keys in a fixed order; stable and diff-able.
 //  * TextSink   one line per event, ftrace-like; for the terminal and grep.
 //  * DigestSink SHA-256 over exactly the bytes JsonlSink writes for the same events.
+//  * ChromeSink Trace Event JSON for Perfetto and chrome://tracing (trace/chrome.hpp).
+//
+// File sinks can be capped by a TraceFilter (a virtual-time window and a CPU set); the digest
+// never is: it always covers the full stream.
 //
 // Every byte written is a pure function of the events: integers only (std::to_chars), no
 // locale, no floating point, no pointers, no wall time. The same events always give the same
@@ -15,6 +19,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/trace_event.hpp"
@@ -63,26 +68,55 @@ void append_jsonl_line(std::string& out, const engine::TraceEvent& e, const Acto
 // padded to 16 ("-" when none), event type, then the event's fields.
 void append_text_line(std::string& out, const engine::TraceEvent& e, const ActorNames& names);
 
+// What a file sink writes of the stream (--trace-window, --trace-cpus). The default filter
+// keeps everything. Sinks still learn actor names from every event, so a kept event whose
+// actor was announced outside the filter renders with the right name.
+struct TraceFilter {
+    engine::Time from = 0;               // first virtual time kept (inclusive)
+    engine::Time to = engine::kTimeMax;  // last virtual time kept (inclusive)
+    bool cpu_filter = false;             // false: every CPU
+    std::vector<bool> cpus;              // cpus[c]: CPU c is selected (when cpu_filter)
+
+    bool has_window() const { return from > 0 || to < engine::kTimeMax; }
+    bool active() const { return cpu_filter || has_window(); }
+    bool in_window(engine::Time t) const { return t >= from && t <= to; }
+    // Whether CPU c is selected; CPUs < 0 are not CPUs and never selected.
+    bool cpu(engine::CpuId c) const {
+        if (!cpu_filter) return c >= 0;
+        return c >= 0 && static_cast<std::size_t>(c) < cpus.size() &&
+               cpus[static_cast<std::size_t>(c)];
+    }
+    // Whether the jsonl and text sinks write `e`: inside the window, and (with a CPU set)
+    // naming a selected CPU: the CPU the event ran on, or the CPU it is about (the rdp of a
+    // counter, flags or callback event, a lock instance, a timer's group leader). Events that
+    // name no CPU (grace periods, global notes) and violations are always kept.
+    bool keep(const engine::TraceEvent& e) const;
+};
+
 class JsonlSink : public engine::TraceSink {
    public:
-    explicit JsonlSink(std::ostream& out) : out_(out) {}
+    explicit JsonlSink(std::ostream& out, TraceFilter filter = {})
+        : out_(out), filter_(std::move(filter)) {}
     void on_event(const engine::TraceEvent& e) override;
     void finish() override;
 
    private:
     std::ostream& out_;
+    TraceFilter filter_;
     ActorNames names_;
     std::string line_;
 };
 
 class TextSink : public engine::TraceSink {
    public:
-    explicit TextSink(std::ostream& out) : out_(out) {}
+    explicit TextSink(std::ostream& out, TraceFilter filter = {})
+        : out_(out), filter_(std::move(filter)) {}
     void on_event(const engine::TraceEvent& e) override;
     void finish() override;
 
    private:
     std::ostream& out_;
+    TraceFilter filter_;
     ActorNames names_;
     std::string line_;
 };
@@ -105,8 +139,13 @@ class DigestSink : public engine::TraceSink {
     std::uint64_t bytes_ = 0;
 };
 
-// A file sink by format name: "jsonl" or "text". Throws std::invalid_argument otherwise.
-std::unique_ptr<engine::TraceSink> make_file_sink(const std::string& format, std::ostream& out);
+// A file sink by format name: "jsonl", "text" or "chrome", writing what `filter` keeps.
+// Throws std::invalid_argument for any other name.
+std::unique_ptr<engine::TraceSink> make_file_sink(const std::string& format, std::ostream& out,
+                                                  const TraceFilter& filter = {});
+
+// The format a trace file name implies: ".txt" / ".log" text, ".json" chrome, else jsonl.
+std::string format_for_path(const std::string& path);
 
 // A file that appears at `path` complete or not at all. Writes go to `path + ".tmp.<pid>"`;
 // commit() flushes, closes and renames it over `path`. If the object is destroyed without

@@ -69,7 +69,7 @@ TEST_CASE("scenario::json: canonical form of a minimal scenario has every defaul
       "memory": {"pressure": []},
       "events": [],
       "explore": {"strategy": "random", "seed": 1, "max_delay": "1ms", "delay_in_irq_off": false},
-      "run": {"until": "30s"}
+      "run": {"until": "30s", "max_steps": 50000000}
     })");
     CHECK(scenario_to_json(s) == want);
 }

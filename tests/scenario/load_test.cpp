@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scenario/scenario.hpp"
+#include "scenario/scenario_json.hpp"
 
 using namespace rcusim::scenario;
 using nlohmann::json;
@@ -61,7 +62,49 @@ TEST_CASE("scenario::load: minimal file gets every default") {
     CHECK_FALSE(s.delay_in_irq_off);
     CHECK(s.decisions.entries.empty());
     CHECK(s.until == 30 * kSec);
+    CHECK(s.max_steps == 50'000'000);
     CHECK_FALSE(s.expect.has_value());
+}
+
+TEST_CASE("scenario::load: run.max_steps bounds the run's scheduler steps") {
+    json j = minimal();
+    j["run"] = {{"until", "1s"}, {"max_steps", 1000}};
+    CHECK(load_scenario_text(j.dump(), "t.json").max_steps == 1000);
+    j["run"] = {{"max_steps", 1'000'000'000'000}};
+    CHECK(load_scenario_text(j.dump(), "t.json").max_steps == 1'000'000'000'000);
+    j["run"] = {{"max_steps", 0}};
+    CHECK(err(j) == "/run/max_steps: expected an integer 1..1000000000000, found 0");
+    j["run"] = {{"max_steps", 1'000'000'000'001}};
+    CHECK_THAT(err(j), Catch::StartsWith("/run/max_steps: expected an integer 1..1000000000000"));
+    j["run"] = {{"max_steps", "5"}};
+    CHECK_THAT(err(j), Catch::StartsWith("/run/max_steps: expected an integer"));
+    j["run"] = {{"max_step", 5}};
+    CHECK(err(j) == "/run/max_step: unknown key \"max_step\" (did you mean 'max_steps'?)");
+}
+
+TEST_CASE("scenario::load: too many events would exhaust memory") {
+    // The array itself (checked before any event is read, so a huge file fails fast) ...
+    json j = minimal();
+    j["events"] = json::array();
+    for (std::int64_t i = 0; i <= kMaxEvents; ++i) j["events"].push_back(1);
+    try {
+        scenario_from_json(j, "t.json");
+        FAIL("loaded");
+    } catch (const ConfigError& e) {
+        CHECK(e.pointer() == "/events");
+        CHECK(e.message() == "1000001 events, which would exhaust memory; the limit is 1000000");
+    }
+    // ... and the streams the events start: one per CPU of a CPU set.
+    j = minimal();
+    j["machine"] = {{"cpus", 4096}};
+    j["events"] = json::array();
+    for (int i = 0; i < 245; ++i)
+        j["events"].push_back({{"at", 0}, {"op", "call_rcu"}, {"cpu", "all"}});
+    CHECK_THAT(err(j), Catch::StartsWith("/events/244/cpu: events up to /events/244 start "
+                                         "1003520 event streams") &&
+                           Catch::Contains("the limit is 1000000"));
+    j["events"].erase(244);
+    CHECK(load_scenario_text(j.dump(), "t.json").events.size() == 244);
 }
 
 TEST_CASE("scenario::load: the contract's example scenario loads") {

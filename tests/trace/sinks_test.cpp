@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "trace/chrome.hpp"
 #include "trace/sha256.hpp"
 
 using rcusim::engine::TraceEvent;
@@ -317,12 +318,14 @@ TEST_CASE("trace::sinks: the same events twice give identical bytes") {
     CHECK(a.digest() == b.digest());
 }
 
-TEST_CASE("trace::sinks: make_file_sink knows jsonl and text") {
+TEST_CASE("trace::sinks: make_file_sink knows jsonl, text and chrome") {
     std::ostringstream out;
     auto j = trace::make_file_sink("jsonl", out);
     CHECK(dynamic_cast<trace::JsonlSink*>(j.get()) != nullptr);
     auto t = trace::make_file_sink("text", out);
     CHECK(dynamic_cast<trace::TextSink*>(t.get()) != nullptr);
-    CHECK_THROWS_AS(trace::make_file_sink("chrome", out), std::invalid_argument);
+    auto c = trace::make_file_sink("chrome", out);
+    CHECK(dynamic_cast<trace::ChromeSink*>(c.get()) != nullptr);
+    CHECK_THROWS_AS(trace::make_file_sink("perfetto", out), std::invalid_argument);
     CHECK_THROWS_AS(trace::make_file_sink("", out), std::invalid_argument);
 }

@@ -1,0 +1,190 @@
+// rcusim bench: the built-in benchmarks. Figures, not assertions: engine events/s with an
+// empty model, kernel-model steps/s at 64..4096 CPUs on a mixed workload, fuzz
+// executions/s, time to the seed race, exhaustive exploration, peak memory.
+#include "cli/bench.hpp"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "engine/simulator.hpp"
+#include "explore/explore.hpp"
+#include "explore/fuzz.hpp"
+#include "scenario/runner.hpp"
+#include "scenario/scenario.hpp"
+
+namespace rcusim::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+long peak_rss_kb() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+}
+
+// An actor with no model: a scheduling point per step, a timed sleep every 4th step.
+engine::Task<void> spinner(engine::Simulator& sim, engine::Actor& self, int steps) {
+    for (int i = 0; i < steps; ++i) {
+        if (i % 4 == 3) co_await sim.sleep_until(self, sim.now() + 1000, "sleep");
+        else co_await sim.point(self, "tick");
+    }
+}
+
+// The mixed workload of issue 6: a lazy stream on every CPU, hurry traffic, reclaim,
+// a barrier and a (de-)offload, over `until` of virtual time.
+std::string mixed_scenario(int cpus, const std::string& until) {
+    return R"({"format": "rcusim-scenario/1", "name": "mixed-)" + std::to_string(cpus) +
+           R"(", "machine": {"cpus": )" + std::to_string(cpus) +
+           R"(, "hz": 1000, "nocb_cpus": "all"},
+  "kernel": {"variant": "v6.9"},
+  "memory": {"pressure": [{"from": "500ms", "to": "600ms"}]},
+  "events": [
+    {"at": "0ms", "op": "call_rcu", "cpu": "all", "lazy": true, "count": 20, "every": "50ms"},
+    {"at": "3ms", "op": "call_rcu_hurry", "cpu": "all", "count": 10, "every": "100ms"},
+    {"at": "550ms", "op": "shrink", "cpu": 0, "nr_to_scan": 128},
+    {"at": "700ms", "op": "rcu_barrier", "cpu": 1},
+    {"at": "200ms", "op": "deoffload", "target": 3, "cpu": 2},
+    {"at": "400ms", "op": "offload", "target": 3, "cpu": 2}],
+  "explore": {"strategy": "random", "seed": 1, "max_delay": "100us"},
+  "run": {"until": ")" + until + R"("}})";
+}
+
+}  // namespace
+
+nlohmann::json run_benchmarks(const std::string& only, bool quiet) {
+    nlohmann::json out = nlohmann::json::object();
+    auto want = [&](const char* name) { return only.empty() || only == name; };
+    auto say = [&](const char* fmt, auto... args) {
+        if (!quiet) {
+            std::printf(fmt, args...);
+            std::fflush(stdout);
+        }
+    };
+
+    if (want("engine")) {
+        const int cpus = 64, per = 200000;
+        engine::SchedulerConfig sc;
+        sc.record_decisions = false;
+        engine::RandomStrategy strategy(1);
+        engine::Simulator sim(sc, strategy, cpus);
+        for (int c = 0; c < cpus; ++c) {
+            auto id = sim.create("spin/" + std::to_string(c), c);
+            sim.start(id, spinner(sim, sim.actor(id), per), 0);
+        }
+        auto t0 = Clock::now();
+        sim.run(engine::kTimeMax / 2);
+        double el = since(t0);
+        double rate = sim.steps() / el;
+        out["engine"] = {{"actors", cpus}, {"steps", sim.steps()}, {"seconds", el},
+                         {"events_per_s", rate}};
+        say("engine      %d actors, %llu steps (1 in 4 a timed wakeup): %.2f s, %.1f M events/s\n",
+            cpus, static_cast<unsigned long long>(sim.steps()), el, rate / 1e6);
+    }
+
+    if (want("model")) {
+        nlohmann::json rows = nlohmann::json::array();
+        for (int cpus : {64, 256, 1024, 4096}) {
+            auto s = scenario::load_scenario_text(mixed_scenario(cpus, "1s"), "bench");
+            scenario::RunOptions o;
+            o.digest = false;
+            o.record_decisions = false;
+            auto t0 = Clock::now();
+            auto r = scenario::run_scenario(s, o);
+            double el = since(t0);
+            double rate = r.steps / el;
+            long rss = peak_rss_kb();
+            rows.push_back({{"cpus", cpus}, {"steps", r.steps}, {"seconds", el},
+                            {"steps_per_s", rate}, {"us_per_step", 1e6 * el / r.steps},
+                            {"peak_rss_kb", rss}, {"violations", r.violations.size()}});
+            say("model       %4d CPUs: %9llu steps in %6.2f s = %5.2f M steps/s (%.3f us/step), "
+                "peak RSS %ld MB\n",
+                cpus, static_cast<unsigned long long>(r.steps), el, rate / 1e6, 1e6 * el / r.steps,
+                rss / 1024);
+        }
+        out["model"] = rows;
+    }
+
+    if (want("fuzz")) {
+        nlohmann::json rows = nlohmann::json::array();
+        auto seed_race = scenario::load_scenario_file("configs/seed-race.json");
+        auto sixteen = scenario::load_scenario_text(
+            R"({"format": "rcusim-scenario/1", "name": "fuzz-16",
+  "machine": {"cpus": 16, "nocb_cpus": "all"}, "kernel": {"variant": "v6.5"},
+  "memory": {"pressure": [{"from": "0ms", "to": "50ms"}]},
+  "events": [
+    {"at": "0ms", "op": "call_rcu", "cpu": "all", "count": 4},
+    {"at": "1ms", "op": "shrink", "cpu": 0},
+    {"at": "1ms", "op": "deoffload", "target": 5, "cpu": 2},
+    {"at": "2ms", "op": "offload", "target": 5, "cpu": 2}],
+  "explore": {"max_delay": "2ms"}, "run": {"until": "30s"}})",
+            "bench");
+        for (auto* sp : {&seed_race, &sixteen}) {
+            double r1 = 0;
+            for (int jobs : {1, 2}) {
+                explore::FuzzOptions o;
+                o.seeds = {0, 39999};
+                o.jobs = jobs;
+                o.keep_going = true;
+                o.minimize = false;
+                auto r = explore::fuzz(*sp, o);
+                double rate = r.executions_run / r.elapsed_s;
+                if (jobs == 1) r1 = rate;
+                rows.push_back({{"scenario", sp->name}, {"jobs", jobs}, {"executions", r.executions_run},
+                                {"seconds", r.elapsed_s}, {"executions_per_s", rate},
+                                {"speedup", jobs == 1 ? 1.0 : rate / r1}});
+                say("fuzz        %-10s jobs %d: %llu executions in %.2f s = %.0f executions/s%s\n",
+                    sp->name.c_str(), jobs, static_cast<unsigned long long>(r.executions_run),
+                    r.elapsed_s, rate,
+                    jobs == 1 ? "" : (" (x" + std::to_string(rate / r1).substr(0, 4) + ")").c_str());
+            }
+        }
+        out["fuzz"] = rows;
+    }
+
+    if (want("race")) {
+        nlohmann::json rows = nlohmann::json::array();
+        auto s = scenario::load_scenario_file("configs/seed-race.json");
+        for (const char* strategy : {"random", "pct"}) {
+            auto [k, n] = explore::probe_size(s);
+            auto t0 = Clock::now();
+            std::uint64_t seed = 0;
+            bool hit = false;
+            for (; seed < 1000000 && !hit; ++seed) {
+                auto r = explore::run_seed(s, strategy, seed, 3, k, n, false);
+                for (const auto& v : r.violations) hit = hit || v.kind == "lock-imbalance";
+            }
+            double el = since(t0);
+            rows.push_back({{"strategy", strategy}, {"first_seed", seed - 1}, {"seconds", el}});
+            say("race        seed-race v6.3, %-6s: first lock-imbalance at seed %llu after %.3f s\n",
+                strategy, static_cast<unsigned long long>(seed - 1), el);
+        }
+        out["race"] = rows;
+    }
+
+    if (want("explore")) {
+        auto s = scenario::load_scenario_file("configs/seed-race.json");
+        scenario::apply_variant(s, "patch1-trylock", "bench");
+        explore::ExploreOptions o;
+        o.bound = 2;
+        o.jobs = 2;
+        auto r = explore::explore_bounded(s, o);
+        out["explore"] = {{"scenario", "seed-race"}, {"variant", "patch1-trylock"}, {"bound", 2},
+                          {"jobs", 2}, {"schedules", r.schedules}, {"seconds", r.elapsed_s},
+                          {"bound_exhausted", r.bound_exhausted}};
+        say("explore     seed-race patch1-trylock, 2 deviations, 2 jobs: %llu schedules in %.2f s, "
+            "bound %s\n",
+            static_cast<unsigned long long>(r.schedules), r.elapsed_s,
+            r.bound_exhausted ? "exhausted" : "NOT exhausted");
+    }
+    out["peak_rss_kb"] = peak_rss_kb();
+    say("peak RSS    %ld MB\n", peak_rss_kb() / 1024);
+    return out;
+}
+
+}  // namespace rcusim::cli
