@@ -813,10 +813,16 @@ Task<bool> Kernel::wake_nocb_gp(Actor& self, Rdp& rdp, bool force) {
     Group& g = groups_[static_cast<std::size_t>(rdp.group)];
     sim_.irq_disable(self);
     co_await raw_spin_lock(self, g.nocb_gp_lock, "wake_nocb_gp");
+    co_return wake_nocb_gp_unlock(self, g, force);
+}
+
+// Models: __wake_nocb_gp(): called with rdp_gp->nocb_gp_lock held and IRQs off; cancels a
+// pending deferred wakeup, clears the sleep flag, releases the lock, wakes rcuog.
+bool Kernel::wake_nocb_gp_unlock(Actor& self, Group& g, bool force) {
     if (g.rcuog == kNoActor) {
         raw_spin_unlock(self, g.nocb_gp_lock);
         sim_.irq_enable(self);
-        co_return false;
+        return false;
     }
     if (g.nocb_defer_wakeup > kWakeNot) {
         g.nocb_defer_wakeup = kWakeNot;
@@ -827,7 +833,7 @@ Task<bool> Kernel::wake_nocb_gp(Actor& self, Rdp& rdp, bool force) {
     raw_spin_unlock(self, g.nocb_gp_lock);
     sim_.irq_enable(self);
     if (needwake) wake_rcuog(g);
-    co_return needwake;
+    return needwake;
 }
 
 void Kernel::mod_timer(Group& g, std::int64_t expires_j) {
@@ -889,14 +895,7 @@ Task<void> Kernel::do_nocb_deferred_wakeup_timer(Actor& self, Group& g) {
         sim_.irq_enable(self);
         co_return;
     }
-    const bool force = g.nocb_defer_wakeup == kWakeForce;
-    g.nocb_defer_wakeup = kWakeNot;
-    del_timer(g);
-    bool needwake = force || g.nocb_gp_sleep;
-    if (needwake) g.nocb_gp_sleep = false;
-    raw_spin_unlock(self, g.nocb_gp_lock);
-    sim_.irq_enable(self);
-    if (needwake) wake_rcuog(g);
+    wake_nocb_gp_unlock(self, g, g.nocb_defer_wakeup == kWakeForce);
 }
 
 Task<void> Kernel::timer_actor(Actor& self, int group) {

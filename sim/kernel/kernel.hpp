@@ -319,6 +319,7 @@ class Kernel {
     bool rcu_nocb_do_flush_bypass(Actor& self, Rdp& rdp, CbId cb, std::int64_t j, bool lazy);
     Task<void> call_rcu_nocb_wake(Actor& self, Rdp& rdp, bool was_alldone, bool irqs_were_off);
     Task<bool> wake_nocb_gp(Actor& self, Rdp& rdp, bool force);
+    bool wake_nocb_gp_unlock(Actor& self, Group& g, bool force);
     Task<void> wake_nocb_gp_defer(Actor& self, Rdp& rdp, int waketype);
     Task<void> do_nocb_deferred_wakeup_timer(Actor& self, Group& g);
     Task<void> nocb_gp_wait(Actor& self, Group& g);
