@@ -7,27 +7,12 @@
 
 namespace rcusim::cli {
 
-std::string cpu_list(const std::vector<int>& cpus) {
-    if (cpus.empty()) return "none";
-    std::string out;
-    std::size_t i = 0;
-    while (i < cpus.size()) {
-        std::size_t j = i;
-        while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-        if (!out.empty()) out += ",";
-        out += std::to_string(cpus[i]);
-        if (j > i) out += "-" + std::to_string(cpus[j]);
-        i = j + 1;
-    }
-    return out;
-}
-
 std::string run_header(const scenario::Scenario& s, const scenario::RunResult& r) {
     std::string out = "rcusim run: " + s.name + "  variant " + s.variant + " (" +
                       kernel::describe(s.switches) + ")  strategy " + r.strategy + "  seed " +
                       std::to_string(r.seed) + "\n";
     out += "  " + std::to_string(s.cpus) + " CPUs, HZ " + std::to_string(s.hz) + ", nocb " +
-           cpu_list(s.nocb_cpus) + ", " + std::to_string(s.events.size()) + " events, until " +
+           scenario::format_cpu_set(s.nocb_cpus) + ", " + std::to_string(s.events.size()) + " events, until " +
            scenario::format_duration(s.until) + ", max_delay " +
            scenario::format_duration(s.max_delay) + "\n";
     return out;

@@ -15,6 +15,5 @@ std::string run_summary(const scenario::Scenario& s, const scenario::RunResult& 
                         double wall_s, const std::string& repro, const std::string& trace);
 nlohmann::json run_json(const scenario::Scenario& s, const scenario::RunResult& r,
                         const std::string& repro, double wall_s);
-std::string cpu_list(const std::vector<int>& cpus);
 
 }  // namespace rcusim::cli
