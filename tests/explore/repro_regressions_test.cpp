@@ -25,12 +25,15 @@ TEST_CASE("explore::repro: regression inputs the fuzzer found load or fail clean
     }
 }
 
-TEST_CASE("explore::repro: the shipped repro files load") {
-    const fs::path dir = rcusim::testing::repo_path("traces");
+TEST_CASE("explore::repro: the fuzzer's repro seeds load") {
+    const fs::path dir = rcusim::testing::repo_path("tests/fuzz/seeds");
+    int n = 0;
     for (const auto& e : fs::directory_iterator(dir)) {
         const std::string name = e.path().filename().string();
         if (name.size() < 11 || name.compare(name.size() - 11, 11, ".repro.json") != 0) continue;
         INFO(e.path().string());
         CHECK_NOTHROW(rcusim::explore::load_repro_file(e.path().string()));
+        ++n;
     }
+    CHECK(n >= 1);
 }

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Builds tests/fuzz (clang, libFuzzer + ASan + UBSan) in BUILD_DIR, replays the seed corpus
-# (configs/, the good and bad scenario corpus, traces/*.repro.json and every regression case
-# in tests/scenario/corpus/regressions/), then fuzzes for SECONDS. Any crash fails; its input
-# is left in BUILD_DIR/crashes/ (keep it as a regression case: see README.md "Bad input").
+# (configs/, the good and bad scenario corpus, tests/fuzz/seeds/ and traces/ repro files, and
+# every regression case in tests/scenario/corpus/regressions/), then fuzzes for SECONDS. Any
+# crash fails; its input is left in BUILD_DIR/crashes/ (keep it as a regression case: see
+# README.md "Bad input").
 # Usage: run_fuzz.sh SOURCE_DIR BUILD_DIR [SECONDS]
 set -euo pipefail
 src=$(cd "$1" && pwd)
@@ -30,7 +31,8 @@ for f in configs/**/*.json tests/scenario/corpus/good/*.json tests/scenario/corp
          tests/scenario/corpus/regressions/scenario-*; do
     [[ $f == configs/scenario.schema.json ]] || add_seed 0 "$f"
 done
-for f in traces/*.repro.json tests/scenario/corpus/regressions/repro-*; do
+for f in tests/fuzz/seeds/*.repro.json traces/*.repro.json \
+         tests/scenario/corpus/regressions/repro-*; do
     add_seed 1 "$f"
 done
 
@@ -44,8 +46,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
     exit 1
 }
 if ! "$build/fuzz_loaders" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 \
-    -max_len=65536 -dict="$src/tests/fuzz/loaders.dict" -print_final_stats=1 -artifact_prefix="$build/crashes/" \
-    "$build/corpus" "$seeds" 2>"$build/fuzz.log"; then
+    -max_len=65536 -dict="$src/tests/fuzz/loaders.dict" -print_final_stats=1 \
+    -artifact_prefix="$build/crashes/" "$build/corpus" "$seeds" 2>"$build/fuzz.log"; then
     tail -80 "$build/fuzz.log"
     echo "fuzz_loaders: crash; inputs in $build/crashes/ (first byte: 0 scenario, 1 repro)." >&2
     echo "Keep each as tests/scenario/corpus/regressions/{scenario,repro}-NAME.json without" >&2
