@@ -101,8 +101,27 @@ std::uint64_t RuleStrategy::delay(std::uint64_t, const Actor& a, const Simulator
     return 0;
 }
 
-std::uint64_t RandomStrategy::delay(std::uint64_t, const Actor& a, const Simulator&) {
-    return draw_delay(delay_, p_, a.resource != 0);
+RandomStrategy::RandomStrategy(std::uint64_t seed, RandomParams p)
+    : p_(p), pick_(seed, "sched.pick"), delay_(seed, "sched.delay") {
+    Prng mode(seed, "sched.focus");
+    focused_ = mode.chance(p_.focus_num, p_.focus_den);
+}
+
+std::uint64_t RandomStrategy::delay(std::uint64_t, const Actor& a, const Simulator& sim) {
+    if (!focused_) return draw_delay(delay_, p_, a.resource != 0);
+    if (a.resource == 0 || !sim.hot(a.resource)) {
+        if (!delay_.chance(p_.cold_num, p_.cold_den)) return 0;
+        return 1 + delay_.below(16);
+    }
+    if (!delay_.chance(p_.hot_num, p_.hot_den)) return 0;
+    std::uint64_t j;
+    if (delay_.chance(3, 4)) {
+        j = 1 + delay_.below(p_.hot_j_max);
+    } else {
+        const unsigned e = static_cast<unsigned>(delay_.below(p_.log2_max));
+        j = (std::uint64_t{1} << e) + delay_.below(std::uint64_t{1} << e);
+    }
+    return delay_.chance(p_.hot_keep_idle_num, p_.hot_keep_idle_den) ? (j | kDelayKeepIdle) : j;
 }
 
 Simulator::Simulator(SchedulerConfig cfg, Strategy& strategy, int ncpus)
@@ -302,6 +321,21 @@ void Simulator::irq_enable(Actor& self) {
         if (o.state == ActorState::kRunnable && !queued(m)) runq_push(o);
     }
     c.parked.clear();
+}
+
+void Simulator::heat(Resource res, int delta) {
+    for (std::size_t i = 0; i < hot_.size(); ++i) {
+        if (hot_[i].first != res) continue;
+        hot_[i].second += delta;
+        RCUSIM_ASSERT(hot_[i].second >= 0);
+        if (hot_[i].second == 0) {
+            hot_[i] = hot_.back();
+            hot_.pop_back();
+        }
+        return;
+    }
+    RCUSIM_ASSERT(delta > 0);
+    hot_.emplace_back(res, delta);
 }
 
 bool Simulator::delay_allowed(const Actor& a) const {

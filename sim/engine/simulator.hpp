@@ -182,6 +182,17 @@ class Simulator {
         if (!delayed_.empty() && res != 0) count_access(res);
     }
 
+    // Hot resources: the model marks the resources whose protected state is in flux (an
+    // rdp being (de-)offloaded) so that strategies can concentrate their delays there.
+    // Nested marks count; the few hot resources of a run are kept in a small vector.
+    void heat(Resource res, int delta);
+    bool hot(Resource res) const {
+        for (const auto& h : hot_)
+            if (h.first == res) return true;
+        return false;
+    }
+    bool any_hot() const { return !hot_.empty(); }
+
     // ---- running
     // Runs until virtual time `until`, a stop request, or nothing is left to do.
     enum class StopReason { kUntil, kIdle, kStopped, kStepLimit };
@@ -254,6 +265,7 @@ class Simulator {
     std::vector<Cpu> cpus_;
     std::vector<ActorId> runq_;
     std::vector<Delayed> delayed_;
+    std::vector<std::pair<Resource, int>> hot_;
     std::vector<ActorId> released_;  // released delays: they step next, FIFO
     std::vector<ActorId> scratch_;
     std::vector<ActorId> scratch_irq_;

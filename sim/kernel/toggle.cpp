@@ -15,9 +15,13 @@ using engine::TraceType;
 Task<void> Kernel::toggler_actor(Actor& self, CpuId target, bool offload) {
     const char* fn = offload ? "rcu_nocb_cpu_offload" : "rcu_nocb_cpu_deoffload";
     op_begin(self, fn);
+    // The target rdp's locks are hot while it is toggled (a hint for the random strategy's
+    // focused runs; it changes no behaviour of the model).
+    Rdp& rdp = this->rdp(target);
+    sim_.heat(rdp.nocb_lock.resource(), 1);
+    sim_.heat(rdp.nocb_bypass_lock.resource(), 1);
     co_await sim_.point(self, "cpus_read_lock", target);
     co_await mutex_lock(self, barrier_mutex_, fn);
-    Rdp& rdp = this->rdp(target);
     int ret = 0;
     const bool offloaded = rdp.flags & kLocking;  // rcu_rdp_is_offloaded()
     if (offload != offloaded) {
@@ -32,6 +36,8 @@ Task<void> Kernel::toggler_actor(Actor& self, CpuId target, bool offload) {
                .idx = target, .value = ret});
     co_await sim_.point(self, "mutex_unlock(barrier_mutex)", target);
     mutex_unlock(self, barrier_mutex_);
+    sim_.heat(rdp.nocb_lock.resource(), -1);
+    sim_.heat(rdp.nocb_bypass_lock.resource(), -1);
     op_end(self);
 }
 

@@ -117,7 +117,13 @@ RunResult run_scenario(const Scenario& s, const RunOptions& o) {
             scripted = p.get();
             owned = std::move(p);
         } else {
-            owned = std::make_unique<engine::RandomStrategy>(r.seed, o.random);
+            // Focused runs need the model's hints: only toggles mark resources hot.
+            engine::RandomParams rp = o.random;
+            const bool toggles = std::any_of(s.events.begin(), s.events.end(), [](const Event& e) {
+                return e.op == Op::kOffload || e.op == Op::kDeoffload;
+            });
+            if (!toggles) rp.focus_num = 0;
+            owned = std::make_unique<engine::RandomStrategy>(r.seed, rp);
         }
         strategy = owned.get();
     }
