@@ -277,6 +277,7 @@ void Checkers::lazy_len_written(const Actor& a, const Rdp& rdp) {
 
 void Checkers::flags_written(const Actor& a, const Rdp& rdp, std::uint32_t old) {
     mark_dirty(rdp);
+    live_.flags_written(rdp);
     if (holds(a, rdp.nocb_lock)) return;
     const auto& ops = kernel::Kernel::ctx(a).ops;
     std::string site = ops.empty() ? "" : ops.back();
@@ -389,7 +390,48 @@ void Checkers::shrinker_acted(const Actor& a, const Rdp& rdp, kernel::ShrinkActi
     if (!p.lazy_cbs.empty()) pending_.push_back(std::move(p));
 }
 
+// ---- liveness (liveness.cpp) ---------------------------------------------------------------
+
+void Checkers::kernel_note(const Actor& a, const char* what, kernel::CpuId rdp, std::string msg) {
+    if (std::string_view(what) == "overload-wrong-timer" && rdp >= 0) {
+        // I14 (soft, S13): the overload path of __call_rcu_nocb_wake() tested
+        // timer_pending(&rdp->nocb_timer) of a non-leader, which is never armed, and requests
+        // a FORCE deferral although the group's timer (rdp_gp->nocb_timer) is pending.
+        const kernel::Rdp& r = k_.rdp(rdp);
+        const kernel::Group& g = k_.groups()[static_cast<std::size_t>(r.group)];
+        std::string text = header("rcusim: overload deferral consulted the wrong timer");
+        text += who(a.id) + " on CPU#" + std::to_string(a.cpu) + ": rdp " + std::to_string(rdp) +
+                " has more than qhimark callbacks queued since its last check; "
+                "__call_rcu_nocb_wake() tested timer_pending(&rdp->nocb_timer) of rdp " +
+                std::to_string(rdp) + ", never armed (only the group leader's is), and "
+                "requests a FORCE deferral while rdp_gp->nocb_timer of CPU " +
+                std::to_string(g.leader) + " is pending (expires at " +
+                format_time(g.timer_expires) +
+                "). Fixed in v6.9: \"rcu/nocb: Check rdp_gp->nocb_timer in "
+                "__call_rcu_nocb_wake()\".\n";
+        report("overload-wrong-timer", &a, {}, "nocb_timer[" + std::to_string(rdp) + "]",
+               "__call_rcu_nocb_wake", msg + " (rdp " + std::to_string(rdp) + ")", text);
+    }
+    live_.kernel_note(a, what, rdp);
+}
+void Checkers::deferred_wake(const Actor& a, const kernel::Group& g, int waketype,
+                             int level_before, engine::Time expiry_before) {
+    live_.deferred_wake(a, g, waketype, level_before, expiry_before);
+}
+void Checkers::call_rcu_queued(const Actor& a, const Rdp& rdp, const kernel::Callback& cb,
+                               bool irqs_off) {
+    live_.call_rcu_queued(a, rdp, cb, irqs_off);
+}
+void Checkers::nocb_gp_scan(const Actor& a, const kernel::Group& g, const Rdp& rdp) {
+    live_.nocb_gp_scan(a, g, rdp);
+}
+void Checkers::rcuog_sleep(const Actor& a, const kernel::Group& g) { live_.rcuog_sleep(a, g); }
+void Checkers::barrier_begin(const Actor& a) { live_.barrier_begin(a); }
+void Checkers::barrier_wait(const Actor& a) { live_.barrier_wait(a); }
+void Checkers::barrier_done(const Actor& a) { live_.barrier_done(a); }
+
 void Checkers::step_end(ActorId) {
+    live_.step_end();
     // An rdp whose bypass lock is still held is judged once it is free: keep it dirty.
     std::size_t kept = 0;
     for (kernel::CpuId c : dirty_) {
@@ -432,6 +474,7 @@ void Checkers::step_end(ActorId) {
 
 void Checkers::finish() {
     step_end(kernel::kNoActor);
+    live_.finish();
     // I6: conservation. Every callback is in one bypass, one cblist, in flight, or invoked.
     const auto& cbs = k_.callbacks();
     std::vector<std::uint8_t> seen(cbs.size(), 0);

@@ -2,7 +2,8 @@
 //   lock-imbalance (I1), mutual-exclusion (I2), lockset (I3/I5 writes), lazy-len (I4/I5),
 //   callback-lost / -duplicated / -early (I6, GP safety), deadlock (I10), reclaim-blocks
 //   (I11), bypass-contention (I7), mask-mismatch (I9), shrinker-ineffective (I6') and
-//   shrinker-overcount (I8). They never change the kernel or the schedule.
+//   shrinker-overcount (I8); stranded-callbacks (I12), latency (I12b) and deferred-wake
+//   (I13) through Liveness (liveness.hpp). They never change the kernel or the schedule.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "check/liveness.hpp"
 #include "check/violation.hpp"
 #include "kernel/kernel.hpp"
 
@@ -51,9 +53,21 @@ class Checkers final : public kernel::Observer {
                         std::int64_t count) override;
     void kernel_warn(const kernel::Actor&, const char* kind, kernel::CpuId rdp,
                      std::string message) override;
+    void kernel_note(const kernel::Actor&, const char* what, kernel::CpuId rdp,
+                     std::string message) override;
+    void deferred_wake(const kernel::Actor&, const kernel::Group&, int waketype,
+                       int level_before, engine::Time expiry_before) override;
+    void call_rcu_queued(const kernel::Actor&, const kernel::Rdp&, const kernel::Callback&,
+                         bool irqs_off) override;
+    void nocb_gp_scan(const kernel::Actor&, const kernel::Group&, const kernel::Rdp&) override;
+    void rcuog_sleep(const kernel::Actor&, const kernel::Group&) override;
+    void barrier_begin(const kernel::Actor&) override;
+    void barrier_wait(const kernel::Actor&) override;
+    void barrier_done(const kernel::Actor&) override;
     void step_end(kernel::ActorId) override;
 
    private:
+    friend class Liveness;  // reports through report(), header(), who()
     struct PendingEffect {
         engine::Time deadline;
         kernel::CpuId rdp;
@@ -81,6 +95,7 @@ class Checkers final : public kernel::Observer {
     // For S2-shaped reports: the last "no lock taken, but unlock releases" decision.
     std::map<kernel::ActorId, std::string> pending_unlock_note_;
     bool stop_on_error_ = false;
+    Liveness live_{k_, *this};
     // Who touched the lock / flags recently, so reports show the other side.
     std::vector<kernel::ActorId> partners(const kernel::Lock* l, kernel::CpuId rdp) const;
 };

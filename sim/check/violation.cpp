@@ -13,7 +13,7 @@ const std::vector<std::string>& all_kinds() {
         "callback-early",   "deadlock",            "reclaim-blocks",
         "bypass-contention", "mask-mismatch",      "stranded-callbacks",
         "latency",          "deferred-wake",       "shrinker-ineffective",
-        "shrinker-overcount",
+        "shrinker-overcount", "overload-wrong-timer",
     };
     return kinds;
 }
@@ -30,11 +30,12 @@ const char* kind_cstr(const std::string& k) {
     return "unknown";
 }
 
-// Warnings: the soft invariants (I6', I8) and I7, whose kernel outcome is a WARN_ON_ONCE()
-// splat and bounded spinning, no corruption (MODEL.md S7): a fixed kernel (v6.5) is not
-// failing because of it; `--strict` makes it count.
+// Warnings: the soft invariants (I6', I8, I14) and I7, whose kernel outcome is a
+// WARN_ON_ONCE() splat and bounded spinning, no corruption (MODEL.md S7): a fixed kernel
+// (v6.5) is not failing because of it; `--strict` makes it count.
 Severity kind_severity(const std::string& k) {
-    return (k == "bypass-contention" || k == "shrinker-ineffective" || k == "shrinker-overcount")
+    return (k == "bypass-contention" || k == "shrinker-ineffective" || k == "shrinker-overcount" ||
+            k == "overload-wrong-timer")
                ? Severity::kWarning
                : Severity::kError;
 }

@@ -29,6 +29,7 @@
 #include "explore/campaign_io.hpp"
 #include "explore/explore.hpp"
 #include "explore/fuzz.hpp"
+#include "explore/matrix.hpp"
 #include "explore/pct.hpp"
 #include "explore/repro.hpp"
 #include "kernel/variant.hpp"
@@ -576,6 +577,50 @@ int cmd_explore(const std::string& file, const std::string& variant, int bound, 
     return r.found ? 1 : 0;
 }
 
+// `rcusim matrix`: each scenario against each variant (explore/matrix.hpp). Exit 0 whatever
+// it finds (the table is the result), 2 for bad usage or an invalid file, 130 interrupted.
+int cmd_matrix(const std::vector<std::string>& files, const std::string& variant_list,
+               std::uint64_t budget, int jobs, const std::string& out, bool json) {
+    if (jobs < 1) usage_error("--jobs: expected at least 1");
+    const auto columns = explore::parse_matrix_columns(variant_list);
+    std::vector<explore::MatrixInput> inputs;
+    for (const auto& f : files) inputs.push_back({f, scenario::load_scenario_file(f)});
+    explore::MatrixOptions o;
+    o.budget = budget;
+    o.jobs = jobs;
+    SignalStop sig;
+    o.stop = sig.flag();
+    const bool tty = isatty(2);
+    if (tty) {
+        o.progress = [](std::uint64_t done, std::uint64_t total, double el) {
+            double rate = el > 0 ? done / el : 0;
+            double eta = rate > 0 ? (total - done) / rate : 0;
+            std::fprintf(stderr, "\r  %llu/%llu executions, %.0f exec/s, ETA %.0fs   ",
+                         static_cast<unsigned long long>(done),
+                         static_cast<unsigned long long>(total), rate, eta);
+        };
+    }
+    explore::MatrixResult r = explore::run_matrix(inputs, columns, o);
+    if (tty) std::fprintf(stderr, "\r%80s\r", "");
+    std::vector<std::string> repros;
+    if (!out.empty() && !r.interrupted) repros = explore::write_matrix_repros(inputs, r, out);
+    if (json) {
+        std::cout << explore::matrix_json(r).dump(2) << "\n";
+    } else {
+        std::cout << explore::matrix_text(r, jobs);
+        if (!out.empty() && !r.interrupted)
+            std::printf("   %zu repro files in %s (the first run of each cell that showed each "
+                        "kind; rcusim replay FILE)\n",
+                        repros.size(), out.c_str());
+    }
+    if (r.interrupted) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "rcusim: interrupted: the matrix is incomplete\n");
+        return 130;
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -669,6 +714,24 @@ int main(int argc, char** argv) {
     explore->add_flag("--json", json, "print one JSON summary on stdout");
     explore->add_flag("--strict", strict, "warnings count as failures too");
 
+    std::string variant_list = "all";
+    std::uint64_t budget = 200;
+    auto* matrix = app.add_subcommand(
+        "matrix", "each scenario against each variant: the table of violation kinds found");
+    matrix->add_option("FILE", files, "scenario files")->required();
+    matrix->add_option("--variants", variant_list,
+                       "all (default: every preset), or a list such as "
+                       "v6.3,patch1-trylock+P2,V2+P2+P3,v6.5+barrier_wake=false,file");
+    matrix->add_option("--budget", budget,
+                       "random seeds 0..N-1 per cell, on top of each file's own schedule "
+                       "(default 200)");
+    matrix->add_option("--jobs,-j", jobs, "parallel workers (default 1)");
+    std::string matrix_out;
+    matrix->add_option("--out", matrix_out,
+                       "also write a repro of the first run of each cell that showed each kind "
+                       "into this folder");
+    matrix->add_flag("--json", json, "print one JSON document on stdout");
+
     std::string bench_only;
     auto* bench = app.add_subcommand("bench", "run the built-in benchmarks and print their figures");
     bench->add_option("--only", bench_only, "one benchmark: engine, model, fuzz, race, explore");
@@ -708,6 +771,7 @@ int main(int argc, char** argv) {
         if (*minimize) return cmd_minimize(file, out_file, json);
         if (*explore) return cmd_explore(file, variant, bound, jobs, out_dir, json, strict, time_limit);
         if (*merge) return cmd_merge(dirs, out_file, json);
+        if (*matrix) return cmd_matrix(files, variant_list, budget, jobs, matrix_out, json);
         if (*view) return cli::cmd_view(file, view_port, view_html);
         if (*bench) {
             auto j = cli::run_benchmarks(bench_only, json);

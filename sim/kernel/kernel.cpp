@@ -570,6 +570,8 @@ Task<void> Kernel::call_rcu(Actor& self, bool lazy, bool caller_irqs_off) {
     bool was_alldone = false;
     bool queued = co_await rcu_nocb_try_bypass(self, rdp, id, lazy, &was_alldone, caller_irqs_off);
     if (queued) {
+        if (obs_)
+            obs_->call_rcu_queued(self, rdp, cbs_[static_cast<std::size_t>(id)], caller_irqs_off);
         op_end(self);
         co_return;
     }
@@ -591,6 +593,7 @@ Task<void> Kernel::call_rcu(Actor& self, bool lazy, bool caller_irqs_off) {
         note_core_cbs(rdp);
         sim_.irq_enable(self);
     }
+    if (obs_) obs_->call_rcu_queued(self, rdp, cbs_[static_cast<std::size_t>(id)], caller_irqs_off);
     op_end(self);
 }
 
@@ -746,7 +749,10 @@ Task<void> Kernel::rcu_nocb_try_flush_bypass(Actor& self, Rdp& rdp, std::int64_t
     if (!(rdp.flags & kLocking)) co_return;
     co_await sim_.point(self, "rcu_nocb_try_flush_bypass: trylock", rdp.cpu,
                         rdp.nocb_bypass_lock.resource());
-    if (!raw_spin_trylock(self, rdp.nocb_bypass_lock, "bypass")) co_return;
+    if (!raw_spin_trylock(self, rdp.nocb_bypass_lock, "bypass")) {
+        if (obs_) obs_->kernel_note(self, "try-flush-skipped", rdp.cpu, "bypass lock busy");
+        co_return;
+    }
     rcu_nocb_do_flush_bypass(self, rdp, -1, j, false);
 }
 
@@ -932,6 +938,7 @@ Task<void> Kernel::nocb_gp_wait(Actor& self, Group& g) {
     for (CpuId c : members) {
         Rdp& rdp = this->rdp(c);
         bool locked = co_await rcu_nocb_lock_irqsave(self, rdp, "nocb_gp_wait: check rdp");
+        if (obs_) obs_->nocb_gp_scan(self, g, rdp);
         std::int64_t bypass_ncbs = static_cast<std::int64_t>(rdp.bypass.size());
         std::int64_t lazy_ncbs = rdp.lazy_len;
         bool flush = false;
@@ -976,6 +983,7 @@ Task<void> Kernel::nocb_gp_wait(Actor& self, Group& g) {
     }
     co_await sim_.point(self, "nocb_gp_wait: sleep", g.leader);
     if (!needwait_gp) {
+        if (obs_ && g.nocb_gp_sleep) obs_->rcuog_sleep(self, g);
         while (g.nocb_gp_sleep) co_await sim_.block(self, g.nocb_gp_wq, "nocb_gp_wait: sleeping");
     } else {
         g.waiting_gp = true;
@@ -1149,6 +1157,7 @@ Task<void> Kernel::barrier_ipi(Actor& self, CpuId cpu, bool* done, ActorId waite
 // Models: rcu_barrier() (v6.2+).
 Task<void> Kernel::rcu_barrier(Actor& self) {
     co_await mutex_lock(self, barrier_mutex_, "rcu_barrier");
+    if (obs_) obs_->barrier_begin(self);
     barrier_cpu_count_ += 1;  // the extra count, dropped after all CPUs are entrained
     for (CpuId c = 0; c < ncpus(); ++c) {
         Rdp& rdp = this->rdp(c);
@@ -1163,10 +1172,12 @@ Task<void> Kernel::rcu_barrier(Actor& self) {
         while (!done) co_await sim_.block(self, completion_wq_, "smp_call_function_single: wait", c);
         ctx(self).waiting_actor = kNoActor;
     }
+    if (obs_) obs_->barrier_wait(self);
     if (--barrier_cpu_count_ > 0) {
         while (barrier_cpu_count_ > 0)
             co_await sim_.block(self, barrier_wq_, "rcu_barrier: wait_for_completion");
     }
+    if (obs_) obs_->barrier_done(self);
     mutex_unlock(self, barrier_mutex_);
 }
 

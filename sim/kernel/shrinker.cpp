@@ -131,19 +131,21 @@ Task<std::int64_t> Kernel::lazy_rcu_shrink_scan(Actor& self, std::int64_t nr_to_
         if (sw().p4 && !nocb_mask_[static_cast<std::size_t>(cpu)]) continue;
         Rdp& rdp = this->rdp(cpu);
         co_await sim_.point(self, "lazy_rcu_shrink_scan: READ_ONCE(rdp->lazy_len)", cpu);
-        if (base == ShrinkerBase::kV3) {
-            std::int64_t before = freed;
-            co_await shrink_v3_one(self, rdp, &freed, &nr_to_scan);
-            nr_left -= static_cast<std::uint64_t>(freed - before);
-            if (freed != before && nr_left == 0) break;
-            continue;
-        }
+        // P4's WARN comes first in the loop body, also for V3 walking the mask (the
+        // combination Frederic objected to, MODEL.md S9).
         if (sw().p4 && !(rdp.flags & kLocking)) {
             if (obs_)
                 obs_->kernel_warn(self, "mask-mismatch", cpu,
                                   "WARN_ON_ONCE(!rcu_rdp_is_offloaded(rdp)) in "
                                   "lazy_rcu_shrink_scan(): CPU " + std::to_string(cpu) +
                                   " is in rcu_nocb_mask but not offloaded");
+            continue;
+        }
+        if (base == ShrinkerBase::kV3) {
+            std::int64_t before = freed;
+            co_await shrink_v3_one(self, rdp, &freed, &nr_to_scan);
+            nr_left -= static_cast<std::uint64_t>(freed - before);
+            if (freed != before && nr_left == 0) break;
             continue;
         }
         if (base != ShrinkerBase::kV0 && !(rdp.flags & kLocking)) continue;

@@ -123,6 +123,7 @@ const std::vector<std::string>& violation_kind_names() {
         "deferred-wake",
         "shrinker-ineffective",
         "shrinker-overcount",
+        "overload-wrong-timer",
     };
     return kinds;
 }
