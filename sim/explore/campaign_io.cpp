@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "explore/pct.hpp"
 #include "scenario/scenario_json.hpp"
@@ -59,8 +60,16 @@ json campaign_json(const scenario::Scenario& s, const FuzzOptions& o, const Fuzz
 std::vector<std::string> write_campaign(const std::string& dir, const scenario::Scenario& s,
                                         const FuzzOptions& o, const FuzzResult& r) {
     std::vector<std::string> paths;
+    std::set<std::string> used;
     for (const auto& f : r.failures) {
         std::string p = repro_path(dir, f.repro);
+        if (!used.insert(p).second) {
+            // Several signatures at one seed (--keep-going): one file each, named by kind.
+            const std::string ext = ".repro.json";
+            const std::string base = p.substr(0, p.size() - ext.size()) + "." + f.kind;
+            p = base + ext;
+            for (int i = 2; !used.insert(p).second; ++i) p = base + "-" + std::to_string(i) + ext;
+        }
         write_repro_file(f.repro, p);
         paths.push_back(p);
     }

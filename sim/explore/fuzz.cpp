@@ -106,7 +106,17 @@ MinimizeResult minimize(const Repro& r, const std::string& kind, std::uint64_t m
     MinimizeResult m;
     m.decisions_before = r.decisions.entries.size();
     m.events_before = r.scenario.events.size();
-    const bool stop = check::kind_severity(kind) == check::Severity::kError;
+    // A trial may stop at its first error only when that is the wanted kind in the original:
+    // with --keep-going a later kind of the run (lock-imbalance after a lockset) is minimized
+    // too, and stopping at the earlier error would hide it in every trial.
+    bool stop = false;
+    if (check::kind_severity(kind) == check::Severity::kError) {
+        for (const auto& v : r.violations)
+            if (v.severity == check::Severity::kError) {
+                stop = v.kind == kind;
+                break;
+            }
+    }
     auto shows = [&](const scenario::Scenario& sc, const engine::DecisionLog& log) {
         ++m.trials;
         scenario::RunOptions o;
@@ -125,6 +135,8 @@ MinimizeResult minimize(const Repro& r, const std::string& kind, std::uint64_t m
     if (!shows(sc, log)) {
         m.repro = r;
         m.kept = false;
+        m.decisions_after = m.decisions_before;
+        m.events_after = m.events_before;
         return m;
     }
     // 1. Decisions: every removed entry falls back to the default answer (0).
@@ -243,8 +255,16 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
             done++;
             std::vector<check::Violation> hits;
             if (o.keep_going) {
-                for (const auto& v : r.violations)
-                    if (o.strict || v.severity == check::Severity::kError) hits.push_back(v);
+                // Once per signature: a count is of executions (two CPUs' nocb_locks leaked
+                // in one run are one execution showing lock-imbalance|nocb_lock|...).
+                for (const auto& v : r.violations) {
+                    if (!o.strict && v.severity != check::Severity::kError) continue;
+                    const std::string sig = v.signature();
+                    if (std::none_of(hits.begin(), hits.end(), [&](const check::Violation& h) {
+                            return h.signature() == sig;
+                        }))
+                        hits.push_back(v);
+                }
             } else if (auto v = primary_violation(r, o.strict)) {
                 hits.push_back(*v);
             }
@@ -310,15 +330,18 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
 
     // Failures, smallest seed first; without keep_going only the first failing seed's.
     std::vector<std::pair<std::string, Found>> list(found.begin(), found.end());
-    std::sort(list.begin(), list.end(),
-              [](const auto& a, const auto& b) { return a.second.idx < b.second.idx; });
+    // Stable: signatures found at one seed keep the map's (signature) order on every library.
+    std::stable_sort(list.begin(), list.end(),
+                     [](const auto& a, const auto& b) { return a.second.idx < b.second.idx; });
     for (auto& [sig, f] : list) {
         if (!o.keep_going && f.idx != ff) continue;
         Failure fl;
         fl.signature = sig;
         fl.kind = f.v.kind;
         fl.seed = seed_of(f.idx);
-        fl.count = f.count;
+        // Without keep_going only the seeds up to the first failure count, and of those only
+        // that one fails; runs past it (other workers, --jobs > 1) must not change the count.
+        fl.count = o.keep_going ? f.count : 1;
         Repro rp = full_repro(s, o.strategy, fl.seed, o.pct_depth, res.pct_k, res.pct_n);
         fl.original_decisions = rp.decisions.entries.size();
         fl.original_events = rp.scenario.events.size();

@@ -300,6 +300,10 @@ ReplayResult replay(const Repro& r, std::vector<engine::TraceSink*> sinks,
     ReplayResult out;
     out.run = scenario::run_scenario(r.scenario, o);
     out.run.strategy = r.strategy;
+    // Entries for points the run never reached (a shorter run) do not fit either.
+    if (!r.decisions.entries.empty() &&
+        r.decisions.entries.back().index >= out.run.decisions.points)
+        out.run.diverged = true;
     out.digest_matches = out.run.digest == r.trace_digest;
     return out;
 }

@@ -1,0 +1,311 @@
+// Campaign subcommands through the rcusim binary ($RCUSIM_BIN): fuzz (jobs, PCT figures,
+// shards and merge), replay, minimize and explore, with their exit codes and --out folders.
+// Which seeds fail is never hard-coded: the tests compare campaigns with each other and with
+// what the library computes.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "explore/fuzz.hpp"
+#include "explore/pct.hpp"
+#include "support/campaign.hpp"
+
+using nlohmann::json;
+using rcusim::testing::CliResult;
+using rcusim::testing::run_cli;
+using rcusim::testing::slurp;
+using rcusim::testing::spill;
+using rcusim::testing::TempDir;
+
+namespace {
+
+std::string seed_race() { return rcusim::testing::repo_path("configs/seed-race.json").string(); }
+
+json parse_stdout(const CliResult& r) {
+    INFO("stdout: " << r.out << "\nstderr: " << r.err);
+    REQUIRE_NOTHROW(json::parse(r.out));
+    return json::parse(r.out);
+}
+
+// summary.json without what may differ between two runs of one campaign: wall time, the
+// jobs, and (without --keep-going) the executions run past the first failure.
+json stable_summary(const TempDir& d, bool keep_going) {
+    json j = json::parse(slurp(d.path / "summary.json"));
+    for (const char* k : {"elapsed_s", "executions_per_s", "jobs"}) j.erase(k);
+    if (!keep_going)
+        for (const char* k : {"executions_run", "steps"}) j.erase(k);
+    return j;
+}
+
+// signature -> {seed, count} of a summary's (or merge's) failures.
+std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> by_signature(const json& j) {
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> out;
+    for (const auto& f : j.at("failures")) out[f.at("signature")] = {f.at("seed"), f.at("count")};
+    return out;
+}
+
+// The repro of the first failure in a campaign folder.
+std::string first_repro(const TempDir& d) {
+    json j = json::parse(slurp(d.path / "summary.json"));
+    REQUIRE_FALSE(j.at("failures").empty());
+    return d.str(j["failures"][0]["repro"].get<std::string>());
+}
+
+bool shows(const json& repro, const std::string& kind) {
+    for (const auto& v : repro.at("violations"))
+        if (v.at("kind") == kind) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("cli::fuzz: --jobs 1 and --jobs 2 write the same summary and byte-identical repros") {
+    for (const std::string strategy : {"random", "pct"}) {
+        for (const bool keep_going : {false, true}) {
+            INFO("strategy " << strategy << ", keep-going " << keep_going);
+            TempDir d1("fuzz-j1"), d2("fuzz-j2");
+            std::vector<std::string> args = {"fuzz",   seed_race(),  "--seeds",
+                                             "0..199", "--strategy", strategy};
+            if (keep_going) args.push_back("--keep-going");
+            auto a1 = args, a2 = args;
+            a1.insert(a1.end(), {"--jobs", "1", "--out", d1.str()});
+            a2.insert(a2.end(), {"--jobs", "2", "--out", d2.str()});
+            const auto r1 = run_cli(a1);
+            const auto r2 = run_cli(a2);
+            INFO(r1.out << r1.err << r2.out << r2.err);
+            CHECK(r1.code == 1);  // the seed race fails under v6.3
+            CHECK(r2.code == 1);
+            CHECK(stable_summary(d1, keep_going) == stable_summary(d2, keep_going));
+            auto f1 = d1.files(), f2 = d2.files();
+            f1.erase("summary.json");
+            f2.erase("summary.json");
+            CHECK_FALSE(f1.empty());
+            CHECK(f1 == f2);  // names and bytes
+            // The printed report agrees too, but for the jobs, wall time and output folder.
+            const json s1 = json::parse(slurp(d1.path / "summary.json"));
+            CHECK(f1.size() == s1["failures"].size());
+            CHECK_THAT(r1.out,
+                       Catch::Contains(
+                           "FOUND " + s1["failures"][0]["kind"].get<std::string>() + " at seed " +
+                           std::to_string(s1["failures"][0]["seed"].get<std::uint64_t>())));
+        }
+    }
+}
+
+TEST_CASE("cli::fuzz: PCT prints 1/(n k^(d-1)) and runs for 99% for the probed n and k") {
+    const auto s = rcusim::testing::seed_race("v6.5");
+    const auto [k, n] = rcusim::explore::probe_size(s);
+    for (const int d : {1, 2, 3}) {
+        INFO("depth " << d);
+        TempDir out("pct");
+        const auto r =
+            run_cli({"fuzz", seed_race(), "--variant", "v6.5", "--strategy", "pct", "--depth",
+                     std::to_string(d), "--seeds", "0..9", "--out", out.str()});
+        INFO(r.out << r.err);
+        CHECK(r.code == 0);
+        const std::regex line(
+            R"(PCT depth (\d+): n = (\d+) actors, k = (\d+) steps: per-run guarantee )"
+            R"(1/\(n\*k\^\(d-1\)\) = ([0-9.e+-]+); ([0-9.e+-]+) runs for 99%)");
+        std::smatch m;
+        REQUIRE(std::regex_search(r.out, m, line));
+        CHECK(std::stoi(m[1]) == d);
+        CHECK(std::stoi(m[2]) == n);
+        CHECK(std::stoull(m[3]) == k);
+        const double p = 1.0 / (n * std::pow(static_cast<double>(k), d - 1));
+        const double runs = std::ceil(std::log(0.01) / std::log1p(-p));
+        // Printed with 3 significant digits.
+        CHECK(std::stod(m[4]) == Approx(p).epsilon(5e-3));
+        CHECK(std::stod(m[5]) == Approx(runs).epsilon(5e-3));
+        // summary.json carries the same figures in full.
+        const json j = json::parse(slurp(out.path / "summary.json"));
+        CHECK(j["pct"]["n"] == n);
+        CHECK(j["pct"]["k"] == k);
+        CHECK(j["pct"]["depth"] == d);
+        CHECK(j["pct"]["per_run"].get<double>() == Approx(p).epsilon(1e-12));
+        CHECK(j["pct"]["runs_for_99"].get<double>() == Approx(runs).epsilon(1e-12));
+    }
+}
+
+TEST_CASE(
+    "cli::shards: three shards merged give the unsharded campaign's executions and signatures") {
+    TempDir whole("whole"), merged("merged");
+    const std::vector<std::string> common = {"fuzz",         seed_race(), "--seeds", "3..152",
+                                             "--keep-going", "--jobs",    "2",       "--json"};
+    auto args = common;
+    args.insert(args.end(), {"--out", whole.str()});
+    const auto u = run_cli(args);
+    INFO(u.err);
+    CHECK(u.code == 1);
+    const json uj = parse_stdout(u);
+    REQUIRE(uj["failures"].size() >= 2);
+
+    std::vector<std::unique_ptr<TempDir>> shards;
+    std::vector<std::string> merge_args = {"merge"};
+    std::uint64_t shard_executions = 0;
+    for (int k = 0; k < 3; ++k) {
+        shards.push_back(std::make_unique<TempDir>("shard" + std::to_string(k)));
+        auto a = common;
+        a.insert(a.end(), {"--shard", std::to_string(k) + "/3", "--out", shards.back()->str()});
+        const auto r = run_cli(a);
+        INFO(r.err);
+        CHECK((r.code == 0 || r.code == 1));
+        const json j = parse_stdout(r);
+        CHECK(j["shard"] == std::to_string(k) + "/3");
+        shard_executions += j["executions"].get<std::uint64_t>();
+        merge_args.push_back(shards.back()->str());
+    }
+    CHECK(shard_executions == 150);
+    merge_args.insert(merge_args.end(), {"--out", merged.str(), "--json"});
+    const auto m = run_cli(merge_args);
+    INFO(m.err);
+    CHECK(m.code == 1);
+    const json mj = parse_stdout(m);
+    CHECK(mj["executions"] == uj["executions"]);
+    CHECK(by_signature(mj) == by_signature(uj));
+    CHECK(mj["shards"] == json::array({"0/3", "1/3", "2/3"}));
+
+    // The merged folder: its summary, and per signature the unsharded campaign's repro.
+    const json ms = json::parse(slurp(merged.path / "summary.json"));
+    CHECK(by_signature(ms) == by_signature(uj));
+    for (const auto& f : ms["failures"]) {
+        INFO(f.dump());
+        std::string want;
+        for (const auto& g : uj["failures"])
+            if (g["signature"] == f["signature"]) want = slurp(g["repro"].get<std::string>());
+        CHECK_FALSE(want.empty());
+        CHECK(slurp(merged.path / f["repro"].get<std::string>()) == want);
+    }
+}
+
+TEST_CASE(
+    "cli::replay: a fuzz repro replays (exit 0) and edited digests or decisions do not (exit 1)") {
+    TempDir d("replay");
+    const auto f = run_cli({"fuzz", seed_race(), "--seeds", "0..1999", "--out", d.str()});
+    REQUIRE(f.code == 1);
+    const std::string repro = first_repro(d);
+    const json original = json::parse(slurp(repro));
+
+    const auto ok = run_cli({"replay", repro});
+    INFO(ok.out << ok.err);
+    CHECK(ok.code == 0);
+    CHECK_THAT(ok.out, Catch::Contains("reproduced: trace digest matches the repro"));
+    const auto okj = run_cli({"replay", repro, "--json"});
+    CHECK(okj.code == 0);
+    CHECK(parse_stdout(okj)["reproduced"] == true);
+    CHECK(parse_stdout(okj)["trace_digest"] == original["trace_digest"]);
+
+    SECTION("digest edited") {
+        json j = original;
+        std::string dg = j["trace_digest"];
+        dg.back() = dg.back() == '0' ? '1' : '0';
+        j["trace_digest"] = dg;
+        spill(d.path / "edited.json", j.dump(2));
+        const auto r = run_cli({"replay", d.str("edited.json")});
+        INFO(r.out << r.err);
+        CHECK(r.code == 1);
+        CHECK_THAT(r.out, Catch::Contains("DIFFERS: recorded " + dg));
+    }
+    SECTION("decision log no longer fits: a pick turned into a delay") {
+        json j = original;
+        auto& log = j["decisions"]["log"];
+        REQUIRE_FALSE(log.empty());
+        log[0][1] = log[0][1] == "pick" ? "delay" : "pick";
+        spill(d.path / "edited.json", j.dump(2));
+        const auto r = run_cli({"replay", d.str("edited.json"), "--json"});
+        INFO(r.out << r.err);
+        CHECK(r.code == 1);
+        CHECK(parse_stdout(r)["reproduced"] == false);
+    }
+    SECTION("decision log no longer fits: the scenario ends before its decisions") {
+        json j = original;
+        j["scenario"]["run"]["until"] = "500us";
+        spill(d.path / "edited.json", j.dump(2));
+        const auto r = run_cli({"replay", d.str("edited.json")});
+        INFO(r.out << r.err);
+        CHECK(r.code == 1);
+    }
+}
+
+TEST_CASE(
+    "cli::minimize: the minimized repro keeps the kind and is no larger and replays exactly") {
+    TempDir d("minimize");
+    const auto f =
+        run_cli({"fuzz", seed_race(), "--seeds", "0..1999", "--no-minimize", "--out", d.str()});
+    REQUIRE(f.code == 1);
+    const std::string repro = first_repro(d);
+    const json before = json::parse(slurp(repro));
+    const std::string kind = json::parse(slurp(d.path / "summary.json"))["failures"][0]["kind"];
+    REQUIRE(shows(before, kind));
+
+    const std::string out = d.str("min.repro.json");
+    const auto m = run_cli({"minimize", repro, "--out", out, "--json"});
+    INFO(m.out << m.err);
+    CHECK(m.code == 0);
+    const json mj = parse_stdout(m);
+    CHECK(mj["kind"] == kind);
+    CHECK(mj["kept"] == true);
+    CHECK(mj["decisions"]["before"] == before["decisions"]["log"].size());
+    CHECK(mj["events"]["before"] == before["scenario"]["events"].size());
+    CHECK(mj["decisions"]["after"] <= mj["decisions"]["before"]);
+    CHECK(mj["events"]["after"] <= mj["events"]["before"]);
+    CHECK(slurp(repro) == before.dump(2) + "\n");  // --out leaves the input alone
+
+    const json after = json::parse(slurp(out));
+    CHECK(shows(after, kind));
+    CHECK(after["decisions"]["log"].size() == mj["decisions"]["after"]);
+    CHECK(after["scenario"]["events"].size() == mj["events"]["after"]);
+    CHECK(after["trace_digest"] == mj["trace_digest"]);
+    const auto r = run_cli({"replay", out});
+    INFO(r.out << r.err);
+    CHECK(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("reproduced"));
+}
+
+TEST_CASE(
+    "cli::explore: --preemptions 1 finds lock-imbalance under v6.3 and exhausts patch1-trylock") {
+    std::map<std::string, json> results[2];
+    for (const int jobs : {1, 2}) {
+        for (const std::string variant : {"v6.3", "patch1-trylock"}) {
+            INFO(variant << ", jobs " << jobs);
+            TempDir d("explore");
+            const auto r =
+                run_cli({"explore", seed_race(), "--variant", variant, "--preemptions", "1",
+                         "--jobs", std::to_string(jobs), "--out", d.str(), "--json"});
+            INFO(r.err);
+            json j = parse_stdout(r);
+            CHECK(j["executions"] == j["schedules_per_level"][0].get<std::uint64_t>() +
+                                         j["schedules_per_level"][1].get<std::uint64_t>());
+            if (variant == "v6.3") {
+                CHECK(r.code == 1);
+                CHECK(j["bound_exhausted"] == false);
+                bool lock_imbalance = false;
+                for (const auto& fk : j["found_kinds"]) {
+                    lock_imbalance = lock_imbalance || fk["kind"] == "lock-imbalance";
+                    const auto rep = run_cli({"replay", fk["repro"].get<std::string>()});
+                    CHECK(rep.code == 0);
+                    CHECK(shows(json::parse(slurp(fk["repro"].get<std::string>())), fk["kind"]));
+                }
+                CHECK(lock_imbalance);
+                // Repro names without the folder, for comparing jobs 1 and 2.
+                for (auto& fk : j["found_kinds"])
+                    fk["repro"] =
+                        std::filesystem::path(fk["repro"].get<std::string>()).filename().string();
+                j["repro"] =
+                    std::filesystem::path(j["repro"].get<std::string>()).filename().string();
+            } else {
+                CHECK(r.code == 0);
+                CHECK(j["bound_exhausted"] == true);
+                CHECK(j["found"].is_null());
+                CHECK(j["found_kinds"].empty());
+                CHECK(d.files().empty());
+            }
+            for (const char* k : {"elapsed_s", "executions_per_s"}) j.erase(k);
+            results[jobs - 1][variant] = j;
+        }
+    }
+    CHECK(results[0] == results[1]);
+}
