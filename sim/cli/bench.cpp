@@ -113,8 +113,18 @@ nlohmann::json run_benchmarks(const std::string& only, bool quiet) {
     if (want("fuzz")) {
         nlohmann::json rows = nlohmann::json::array();
         auto seed_race = scenario::load_scenario_file("configs/seed-race.json");
-        auto sixteen = scenario::load_scenario_text(
-            R"({"format": "rcusim-scenario/1", "name": "fuzz-16",
+        // The seed race on a 16-CPU machine, every CPU nocb (4 groups, 16 rcuo, the shrinker
+        // walks 16 rdps: the per-execution cost of a bigger machine), and a busier 16-CPU run
+        // (call_rcu on every CPU: about 5x the steps per execution, so fewer executions/s at
+        // similar steps/s).
+        scenario::Scenario sixteen = seed_race;
+        sixteen.name = "seed-race-16";
+        sixteen.cpus = 16;
+        sixteen.nocb_cpus.clear();
+        for (int c = 0; c < 16; ++c) sixteen.nocb_cpus.push_back(c);
+        sixteen.nocb_spec = "all";
+        auto busy16 = scenario::load_scenario_text(
+            R"({"format": "rcusim-scenario/1", "name": "busy-16",
   "machine": {"cpus": 16, "nocb_cpus": "all"}, "kernel": {"variant": "v6.5"},
   "memory": {"pressure": [{"from": "0ms", "to": "50ms"}]},
   "events": [
@@ -124,7 +134,7 @@ nlohmann::json run_benchmarks(const std::string& only, bool quiet) {
     {"at": "2ms", "op": "offload", "target": 5, "cpu": 2}],
   "explore": {"max_delay": "2ms"}, "run": {"until": "30s"}})",
             "bench");
-        for (auto* sp : {&seed_race, &sixteen}) {
+        for (auto* sp : {&seed_race, &sixteen, &busy16}) {
             double r1 = 0;
             for (int jobs : {1, 2}) {
                 explore::FuzzOptions o;
@@ -135,12 +145,17 @@ nlohmann::json run_benchmarks(const std::string& only, bool quiet) {
                 auto r = explore::fuzz(*sp, o);
                 double rate = r.executions_run / r.elapsed_s;
                 if (jobs == 1) r1 = rate;
-                rows.push_back({{"scenario", sp->name}, {"jobs", jobs}, {"executions", r.executions_run},
-                                {"seconds", r.elapsed_s}, {"executions_per_s", rate},
+                const double steps_per_exec =
+                    r.executions_run ? static_cast<double>(r.steps) / r.executions_run : 0;
+                rows.push_back({{"scenario", sp->name}, {"cpus", sp->cpus}, {"jobs", jobs},
+                                {"executions", r.executions_run}, {"seconds", r.elapsed_s},
+                                {"executions_per_s", rate}, {"steps_per_execution", steps_per_exec},
                                 {"speedup", jobs == 1 ? 1.0 : rate / r1}});
-                say("fuzz        %-10s jobs %d: %llu executions in %.2f s = %.0f executions/s%s\n",
-                    sp->name.c_str(), jobs, static_cast<unsigned long long>(r.executions_run),
-                    r.elapsed_s, rate,
+                say("fuzz        %-12s %2d CPUs jobs %d: %llu executions in %.2f s = %.0f "
+                    "executions/s, %.0f steps each%s\n",
+                    sp->name.c_str(), sp->cpus, jobs,
+                    static_cast<unsigned long long>(r.executions_run), r.elapsed_s, rate,
+                    steps_per_exec,
                     jobs == 1 ? "" : (" (x" + std::to_string(rate / r1).substr(0, 4) + ")").c_str());
             }
         }

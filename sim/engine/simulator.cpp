@@ -125,8 +125,8 @@ std::uint64_t RandomStrategy::delay(std::uint64_t, const Actor& a, const Simulat
 }
 
 Simulator::Simulator(SchedulerConfig cfg, Strategy& strategy, int ncpus)
-    : cfg_(cfg), strategy_(strategy), cpus_(static_cast<std::size_t>(ncpus)), ring_(kHistory) {
-    log_.entries.reserve(256);
+    : cfg_(cfg), strategy_(strategy), cpus_(static_cast<std::size_t>(ncpus)) {
+
 }
 
 Simulator::~Simulator() = default;
@@ -381,7 +381,11 @@ void Simulator::run_step(Actor& a) {
     current_ = a.id;
     ++steps_;
     ++a.steps;
-    ring_[steps_ % kHistory] = {steps_, now_, a.cpu, a.id, a.label, a.label_arg};
+    // The ring grows with the run up to kHistory entries (short runs, e.g. fuzz executions,
+    // never pay for the whole ring), then wraps.
+    const StepRecord rec{steps_, now_, a.cpu, a.id, a.label, a.label_arg};
+    if (ring_.size() < kHistory) ring_.push_back(rec);
+    else ring_[(steps_ - 1) % kHistory] = rec;  // step s lives at (s - 1) % kHistory
     if (!delayed_.empty()) count_access(0);  // actors delayed for "any step"
 
     if (!sinks_.empty())
@@ -499,7 +503,7 @@ std::vector<StepRecord> Simulator::history() const {
     std::vector<StepRecord> out;
     std::uint64_t n = std::min<std::uint64_t>(steps_, kHistory);
     out.reserve(n);
-    for (std::uint64_t s = steps_ - n + 1; s <= steps_; ++s) out.push_back(ring_[s % kHistory]);
+    for (std::uint64_t s = steps_ - n + 1; s <= steps_; ++s) out.push_back(ring_[(s - 1) % kHistory]);
     return out;
 }
 
