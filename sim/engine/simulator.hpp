@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "engine/decision.hpp"
 #include "engine/event_queue.hpp"
 #include "engine/task.hpp"
@@ -49,20 +51,22 @@ class WaitQueue {
 };
 
 struct Actor {
+    // What a step reads and writes comes first, in one cache line (64 B): at 4096 CPUs a
+    // random pick lands on a cold actor on almost every step.
     ActorId id = kNoActor;
-    std::string name;
     CpuId cpu = 0;
     ActorState state = ActorState::kNew;
     int irq_off = 0;
-    const char* label = "start";
     std::int32_t label_arg = -1;
+    const char* label = "start";
     Resource resource = 0;
+    std::coroutine_handle<> resume_point;
+    void* user = nullptr;  // model context (the kernel's per-actor record)
     WaitQueue* blocked_on = nullptr;
     std::uint64_t wake_token = 0;
     std::uint64_t steps = 0;
-    std::coroutine_handle<> resume_point;
+    std::string name;
     Task<void> body;
-    void* user = nullptr;  // model context (the kernel's per-actor record)
 };
 
 struct StepRecord {
@@ -223,10 +227,13 @@ class Simulator {
 
    private:
     struct Cpu {
+        // Members currently in the run queue. Inline storage: a step's runq_remove() then
+        // touches this struct only, not a separate heap block per CPU (a cache miss on
+        // nearly every step at 4096 CPUs).
+        boost::container::small_vector<ActorId, 6> queued;
         ActorId irq_owner = kNoActor;
         std::vector<ActorId> parked;
         std::vector<ActorId> members;  // actors bound to this CPU that are not done
-        std::vector<ActorId> queued;   // members currently in the run queue
     };
     struct Delayed {
         ActorId actor;
