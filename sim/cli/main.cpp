@@ -459,6 +459,15 @@ int cmd_fuzz(const std::string& file, const std::string& variant, const std::str
                         static_cast<unsigned long long>(f.original_events),
                         f.repro.scenario.events.size(), paths[i].c_str(), paths[i].c_str());
         }
+        std::printf("%s", explore::coverage_text(explore::named(r.coverage), r.executions,
+                                                 "executions", "first seed")
+                              .c_str());
+        if (r.failures.empty())
+            std::printf("%s", explore::coverage_hint(s, r.coverage,
+                                                     "more seeds, a larger explore.max_delay, "
+                                                     "delay_in_irq_off or --strategy pct may "
+                                                     "reach it.")
+                                  .c_str());
         std::printf("   summary: %s/summary.json\n", out.c_str());
     }
     return r.failures.empty() ? 0 : 1;
@@ -507,6 +516,12 @@ int cmd_merge(const std::vector<std::string>& dirs, const std::string& out, bool
                         static_cast<unsigned long long>(f.seed),
                         static_cast<unsigned long long>(f.count),
                         (out.empty() ? f.from + "/" + f.repro : out + "/" + f.repro).c_str());
+        if (m.coverage)
+            std::printf(
+                "%s", explore::coverage_text(*m.coverage, m.executions, "executions", "first seed")
+                          .c_str());
+        else
+            std::printf("   coverage goals: not in every summary (written by an older rcusim)\n");
     }
     return m.failures.empty() ? 0 : 1;
 }
@@ -550,6 +565,7 @@ int cmd_explore(const std::string& file, const std::string& variant, int bound, 
         nlohmann::json kinds = nlohmann::json::array();
         for (const auto& [kind, p] : repros) kinds.push_back({{"kind", kind}, {"repro", p}});
         j["found_kinds"] = kinds;
+        j["coverage"] = explore::coverage_json(explore::named(r.coverage), "first_level");
         if (r.found) {
             nlohmann::json v = nlohmann::json::array();
             for (const auto& x : r.found->violations) v.push_back(explore::violation_to_json(x));
@@ -573,6 +589,14 @@ int cmd_explore(const std::string& file, const std::string& variant, int bound, 
         } else {
             std::printf("   nothing found; bound %s\n", r.bound_exhausted ? "exhausted" : "NOT exhausted");
         }
+        std::printf("%s", explore::coverage_text(explore::named(r.coverage), r.schedules,
+                                                 "schedules", "first at level")
+                              .c_str());
+        if (!r.found)
+            std::printf("%s", explore::coverage_hint(s, r.coverage,
+                                                     "a larger --preemptions bound may reach "
+                                                     "it.")
+                                  .c_str());
     }
     return r.found ? 1 : 0;
 }

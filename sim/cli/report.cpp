@@ -39,6 +39,14 @@ std::string run_summary(const scenario::Scenario& s, const scenario::RunResult& 
                   static_cast<unsigned long long>(r.steps), check::format_time(r.sim_time).c_str(),
                   scenario::stop_reason_name(r.stop), wall_s);
     out += buf;
+    std::string goals;
+    for (const auto& g : kernel::goal_infos()) {
+        const auto hits = r.goals[static_cast<std::size_t>(g.goal)];
+        if (hits == 0) continue;
+        goals += (goals.empty() ? " " : ", ") + std::string(g.name);
+        if (hits > 1) goals += " (x" + std::to_string(hits) + ")";
+    }
+    out += "   coverage goals hit:" + (goals.empty() ? std::string(" none") : goals) + "\n";
     if (!r.digest.empty()) out += "   trace digest " + r.digest + "\n";
     if (!trace.empty()) out += "   trace written to " + trace + "\n";
     if (s.expect) {
@@ -70,6 +78,10 @@ nlohmann::json run_json(const scenario::Scenario& s, const scenario::RunResult& 
                         {"sim_time_ns", r.sim_time},
                         {"stop", scenario::stop_reason_name(r.stop)},
                         {"elapsed_s", wall_s}};
+    nlohmann::json goals = nlohmann::json::object();  // hit goals only
+    for (const auto& g : kernel::goal_infos())
+        if (const auto hits = r.goals[static_cast<std::size_t>(g.goal)]) goals[g.name] = hits;
+    j["goals"] = goals;
     if (s.expect) {
         j["expect"] = *s.expect;
         j["expect_met"] = scenario::expect_met(s, r);

@@ -1,6 +1,7 @@
 #include "explore/campaign_io.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -13,6 +14,95 @@ namespace rcusim::explore {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+namespace {
+
+// Words of `text` in lines of at most 96 columns, the first after `first`, the rest after
+// `rest`.
+std::string wrap(const std::string& text, const std::string& first, const std::string& rest) {
+    std::string out = first;
+    std::size_t col = first.size(), at = 0;
+    bool line_empty = true;
+    while (at < text.size()) {
+        std::size_t sp = text.find(' ', at);
+        if (sp == std::string::npos) sp = text.size();
+        const std::string word = text.substr(at, sp - at);
+        at = sp + 1;
+        if (!line_empty && col + 1 + word.size() > 96) {
+            out += "\n" + rest;
+            col = rest.size();
+            line_empty = true;
+        }
+        if (!line_empty) {
+            out += ' ';
+            ++col;
+        }
+        out += word;
+        col += word.size();
+        line_empty = false;
+    }
+    return out + "\n";
+}
+
+}  // namespace
+
+NamedCoverage named(const Coverage& c) {
+    NamedCoverage out;
+    for (const auto& g : kernel::goal_infos())
+        out.emplace_back(g.name, c[static_cast<std::size_t>(g.goal)]);
+    return out;
+}
+
+json coverage_json(const NamedCoverage& c, const std::string& first_key) {
+    json j = json::object();
+    for (const auto& [name, g] : c)
+        j[name] = {{"executions", g.executions},
+                   {first_key, g.first ? json(*g.first) : json(nullptr)}};
+    return j;
+}
+
+std::string coverage_text(const NamedCoverage& c, std::uint64_t total, const std::string& unit,
+                          const std::string& first_label) {
+    std::string out = "   coverage goals (race windows reached):\n";
+    for (const auto& [name, g] : c) {
+        const auto id = kernel::goal_by_name(name);
+        const std::string where = id ? std::string(kernel::goal_info(*id).scenario) : "";
+        char buf[256];
+        if (g.executions == 0)
+            std::snprintf(buf, sizeof buf, "     %-33s %-11s never hit\n", name.c_str(),
+                          where.c_str());
+        else
+            std::snprintf(buf, sizeof buf, "     %-33s %-11s hit in %llu of %llu %s (%s %llu)\n",
+                          name.c_str(), where.c_str(),
+                          static_cast<unsigned long long>(g.executions),
+                          static_cast<unsigned long long>(total), unit.c_str(), first_label.c_str(),
+                          static_cast<unsigned long long>(g.first.value_or(0)));
+        out += buf;
+    }
+    return out;
+}
+
+std::string coverage_hint(const scenario::Scenario& s, const Coverage& c,
+                          const std::string& advice) {
+    if (!s.expect) return "";
+    std::string out;
+    for (const auto& kind : *s.expect) {
+        std::string goals;
+        bool reached = false;
+        for (const auto& g : kernel::goal_infos()) {
+            if (!kernel::goal_marks_window_of(g.goal, kind)) continue;
+            goals += (goals.empty() ? "" : ", ") + std::string(g.name);
+            reached = reached || c[static_cast<std::size_t>(g.goal)].executions > 0;
+        }
+        if (goals.empty() || reached) continue;
+        out += wrap("hint: nothing found, but the race window of the expected " + kind +
+                        " was never reached (" + goals + ": never hit). Either this variant " +
+                        "closes it or the schedules never got there: this clean result says " +
+                        "nothing about that race; " + advice,
+                    "   ", "         ");
+    }
+    return out;
+}
 
 json campaign_json(const scenario::Scenario& s, const FuzzOptions& o, const FuzzResult& r,
                    const std::vector<std::string>& repros) {
@@ -48,7 +138,8 @@ json campaign_json(const scenario::Scenario& s, const FuzzOptions& o, const Fuzz
               {"first_failure_seed", r.first_failure_seed ? json(*r.first_failure_seed) : json(nullptr)},
               {"interrupted", r.interrupted},
               {"time_limited", r.time_limited},
-              {"failures", f}};
+              {"failures", f},
+              {"coverage", coverage_json(named(r.coverage), "first_seed")}};
     if (o.strategy == "pct") {
         auto g = pct_guarantee(r.pct_n, r.pct_k, o.pct_depth);
         j["pct"] = {{"depth", o.pct_depth}, {"n", r.pct_n}, {"k", r.pct_k},
@@ -86,14 +177,18 @@ json MergeResult::json() const {
     for (const auto& x : failures)
         f.push_back({{"signature", x.signature}, {"kind", x.kind}, {"seed", x.seed},
                      {"count", x.count}, {"repro", x.repro}, {"from", x.from}});
-    return {{"format", "rcusim-fuzz/1"}, {"merged", folders}, {"shards", shards},
-            {"executions", executions},  {"elapsed_s", elapsed_s},
-            {"failures", f}};
+    nlohmann::json j = {{"format", "rcusim-fuzz/1"}, {"merged", folders}, {"shards", shards},
+                        {"executions", executions},  {"elapsed_s", elapsed_s},
+                        {"failures", f}};
+    if (coverage) j["coverage"] = coverage_json(*coverage, "first_seed");
+    return j;
 }
 
 MergeResult merge_campaigns(const std::vector<std::string>& dirs, const std::string& out_dir) {
     MergeResult m;
     std::map<std::string, MergedFailure> by_sig;
+    std::map<std::string, GoalCoverage> cov;  // by name
+    bool every_coverage = true;
     for (const auto& d : dirs) {
         std::string path = d + "/summary.json";
         std::string text = scenario::read_input_file(path);
@@ -111,6 +206,26 @@ MergeResult merge_campaigns(const std::vector<std::string>& dirs, const std::str
         m.executions += j["executions"].get<std::uint64_t>();
         if (j.contains("elapsed_s") && j["elapsed_s"].is_number()) m.elapsed_s += j["elapsed_s"].get<double>();
         m.shards.push_back(j.value("shard", std::string("0/1")));
+        if (!j.contains("coverage")) {
+            every_coverage = false;
+        } else {
+            if (!j["coverage"].is_object()) bad("/coverage", "expected an object");
+            for (const auto& [name, g] : j["coverage"].items()) {
+                const std::string p = "/coverage/" + name;
+                if (!g.is_object()) bad(p, "expected an object");
+                if (!g.contains("executions") || !g["executions"].is_number_unsigned())
+                    bad(p + "/executions", "expected a non-negative integer");
+                if (!g.contains("first_seed") ||
+                    !(g["first_seed"].is_null() || g["first_seed"].is_number_unsigned()))
+                    bad(p + "/first_seed", "expected a non-negative integer or null");
+                GoalCoverage& c = cov[name];
+                c.executions += g["executions"].get<std::uint64_t>();
+                if (!g["first_seed"].is_null()) {
+                    const auto seed = g["first_seed"].get<std::uint64_t>();
+                    if (!c.first || seed < *c.first) c.first = seed;
+                }
+            }
+        }
         for (std::size_t i = 0; i < j["failures"].size(); ++i) {
             const auto& f = j["failures"][i];
             std::string p = "/failures/" + std::to_string(i);
@@ -149,6 +264,16 @@ MergeResult merge_campaigns(const std::vector<std::string>& dirs, const std::str
     }
     std::sort(m.failures.begin(), m.failures.end(),
               [](const auto& a, const auto& b) { return a.seed < b.seed; });
+    if (every_coverage && !dirs.empty()) {
+        NamedCoverage c;
+        for (const auto& g : kernel::goal_infos()) {  // declared goals first, in their order
+            auto it = cov.find(g.name);
+            c.emplace_back(g.name, it == cov.end() ? GoalCoverage{} : it->second);
+            if (it != cov.end()) cov.erase(it);
+        }
+        for (auto& [name, g] : cov) c.emplace_back(name, g);  // from a newer build
+        m.coverage = std::move(c);
+    }
     if (!out_dir.empty()) {
         trace::AtomicFile sum(out_dir + "/summary.json");
         nlohmann::json j = m.json();

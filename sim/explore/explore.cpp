@@ -95,6 +95,7 @@ ExploreResult explore_bounded(const scenario::Scenario& s, const ExploreOptions&
         std::vector<std::vector<Schedule>> children(level.size());
         std::vector<std::vector<std::string>> fail(level.size());
         std::vector<std::tuple<std::string, std::uint64_t, engine::Time>> outc(level.size());
+        std::vector<std::uint32_t> masks(level.size());
         std::atomic<std::size_t> next{0};
         std::atomic<bool> halt{false};
         const bool expand = k < o.bound;
@@ -116,6 +117,7 @@ ExploreResult explore_bounded(const scenario::Scenario& s, const ExploreOptions&
                 std::string kinds;
                 for (const auto& x : r.kinds()) kinds += x + ",";
                 outc[i] = {kinds, r.steps, r.sim_time};
+                masks[i] = goal_mask(r);
                 if (expand) {
                     for (auto [point, n] : st.alternatives())
                         for (std::uint32_t v = 1; v <= n; ++v) {
@@ -138,7 +140,10 @@ ExploreResult explore_bounded(const scenario::Scenario& s, const ExploreOptions&
         const std::size_t ran = std::min(next.load(), level.size());
         res.schedules += ran;
         res.per_level.push_back(ran);
-        for (std::size_t i = 0; i < ran; ++i) outcomes.insert(outc[i]);
+        for (std::size_t i = 0; i < ran; ++i) {
+            outcomes.insert(outc[i]);
+            add_coverage(res.coverage, masks[i], static_cast<std::uint64_t>(k));
+        }
         if (halt) {
             res.interrupted = true;
             break;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "explore/fuzz.hpp"
 #include "explore/repro.hpp"
 
 namespace rcusim::explore {
@@ -43,6 +44,9 @@ struct ExploreResult {
     std::vector<std::pair<std::string, Repro>> found_kinds;
     double elapsed_s = 0;
     bool interrupted = false;
+    // Per goal: how many of the schedules run hit it, and the lowest level (number of
+    // deviations) at which one did (GoalCoverage::first).
+    Coverage coverage{};
 };
 
 ExploreResult explore_bounded(const scenario::Scenario& s, const ExploreOptions& o);

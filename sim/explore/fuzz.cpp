@@ -23,6 +23,39 @@ std::optional<check::Violation> primary_violation(const scenario::RunResult& r, 
     return std::nullopt;
 }
 
+static_assert(kernel::kGoalCount <= 32, "goal_mask() packs the goals into 32 bits");
+
+std::uint32_t goal_mask(const scenario::RunResult& r) {
+    std::uint32_t m = 0;
+    for (std::size_t g = 0; g < kernel::kGoalCount; ++g)
+        if (r.goals[g] != 0) m |= 1u << g;
+    return m;
+}
+
+void add_coverage(Coverage& c, std::uint32_t mask, std::uint64_t at) {
+    for (std::size_t g = 0; g < kernel::kGoalCount; ++g) {
+        if (!(mask & (1u << g))) continue;
+        c[g].executions++;
+        if (!c[g].first || at < *c[g].first) c[g].first = at;
+    }
+}
+
+void CoverageTally::add(std::uint64_t i, std::uint32_t mask, std::uint64_t first_fail,
+                        std::uint64_t seed) {
+    add_coverage(all_, mask, seed);
+    if (i < w_ || i > first_fail) return;
+    if (window_.size() <= i - w_) window_.resize(i - w_ + 1, kPending);
+    window_[i - w_] = Slot{mask, seed};
+    while (!window_.empty() && window_.front().mask != kPending.mask) {
+        const Slot& x = window_.front();
+        if (w_ <= first_fail) add_coverage(counted_, static_cast<std::uint32_t>(x.mask), x.seed);
+        window_.pop_front();
+        ++w_;
+    }
+    // Slots past the first failure never count: drop them.
+    if (first_fail >= w_ && first_fail - w_ < window_.size()) window_.resize(first_fail - w_ + 1);
+}
+
 std::pair<std::uint64_t, int> probe_size(const scenario::Scenario& s) {
     scenario::RunOptions o;
     o.digest = false;
@@ -240,6 +273,7 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
     std::atomic<bool> halt{false};
     std::atomic<int> running{o.jobs};
     std::condition_variable cv;
+    CoverageTally tally;
 
     auto worker = [&] {
         for (;;) {
@@ -252,7 +286,7 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
             auto r = run_seed(s, o.strategy, seed_of(i), o.pct_depth, res.pct_k, res.pct_n,
                               !o.keep_going);
             steps += r.steps;
-            done++;
+            const std::uint32_t mask = goal_mask(r);
             std::vector<check::Violation> hits;
             if (o.keep_going) {
                 // Once per signature: a count is of executions (two CPUs' nocb_locks leaked
@@ -268,9 +302,9 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
             } else if (auto v = primary_violation(r, o.strict)) {
                 hits.push_back(*v);
             }
+            std::lock_guard<std::mutex> g(mu);
             if (!hits.empty()) {
                 failures++;
-                std::lock_guard<std::mutex> g(mu);
                 for (const auto& v : hits) {
                     std::string sig = v.signature();
                     auto it = found.find(sig);
@@ -288,6 +322,8 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
                 while (i < cur && !first_fail.compare_exchange_weak(cur, i)) {
                 }
             }
+            tally.add(i, mask, o.keep_going ? UINT64_MAX : first_fail.load(), seed_of(i));
+            done++;
         }
         if (--running == 0) {
             std::lock_guard<std::mutex> g(mu);
@@ -324,9 +360,10 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
     res.steps = steps.load();
     const std::uint64_t ff = first_fail.load();
     if (ff != UINT64_MAX) res.first_failure_seed = seed_of(ff);
-    res.executions = (!o.keep_going && ff != UINT64_MAX && !res.interrupted && !res.time_limited)
-                         ? ff + 1
-                         : res.executions_run;
+    const bool up_to_first_failure =
+        !o.keep_going && ff != UINT64_MAX && !res.interrupted && !res.time_limited;
+    res.executions = up_to_first_failure ? ff + 1 : res.executions_run;
+    res.coverage = up_to_first_failure ? tally.counted() : tally.all();
 
     // Failures, smallest seed first; without keep_going only the first failing seed's.
     std::vector<std::pair<std::string, Found>> list(found.begin(), found.end());

@@ -5,14 +5,17 @@
 // minimization.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "explore/repro.hpp"
+#include "kernel/goals.hpp"
 #include "scenario/runner.hpp"
 
 namespace rcusim::explore {
@@ -48,6 +51,44 @@ struct Failure {
     std::uint64_t original_events = 0;
 };
 
+// Coverage of one goal (kernel/goals.hpp) over the executions of a campaign.
+struct GoalCoverage {
+    std::uint64_t executions = 0;        // executions that hit the goal at least once
+    std::optional<std::uint64_t> first;  // fuzz: smallest such seed; explore: lowest level
+    bool operator==(const GoalCoverage&) const = default;
+};
+using Coverage = std::array<GoalCoverage, kernel::kGoalCount>;  // indexed by kernel::Goal
+
+// The goals a run hit, as a bit mask (bit i: kernel::Goal i).
+std::uint32_t goal_mask(const scenario::RunResult& r);
+// Adds one execution that hit `mask`; `at` is its seed (fuzz) or level (explore).
+void add_coverage(Coverage& c, std::uint32_t mask, std::uint64_t at);
+
+// Coverage of a campaign, the same for any --jobs. all() takes every execution run. Without
+// --keep-going a campaign counts only the seeds up to the first failure, and executions past
+// it may have run on other workers: counted() takes a run only once every smaller index is
+// done (so a failure below it, if any, is known by then) and only if it is not past the first
+// failure. Runs that finished out of order wait in a window (slot k: index w + k).
+class CoverageTally {
+   public:
+    // Execution i (the i-th seed of the campaign) hit `mask`. first_fail: the smallest failing
+    // index known, including i if it failed (UINT64_MAX: none, or --keep-going). Indices may
+    // come in any order, each once; not thread-safe.
+    void add(std::uint64_t i, std::uint32_t mask, std::uint64_t first_fail, std::uint64_t seed);
+    const Coverage& all() const { return all_; }
+    const Coverage& counted() const { return counted_; }
+
+   private:
+    struct Slot {
+        std::uint64_t mask;  // kPending.mask: not done yet
+        std::uint64_t seed;
+    };
+    static constexpr Slot kPending{UINT64_MAX, 0};
+    Coverage all_{}, counted_{};
+    std::uint64_t w_ = 0;  // every index below is done
+    std::deque<Slot> window_;
+};
+
 struct FuzzResult {
     std::uint64_t executions = 0;       // executions counted (seeds up to the first failure)
     std::uint64_t executions_run = 0;   // executions actually run (some beyond it, in parallel)
@@ -60,6 +101,9 @@ struct FuzzResult {
     std::uint64_t seeds_total = 0;      // seeds this shard owns in the range
     std::uint64_t pct_k = 0;            // PCT: expected steps k used
     int pct_n = 0;                      // PCT: actors n
+    // Per goal: of the `executions` counted, how many hit it, and the smallest seed that did.
+    // Like the counts above, it does not depend on --jobs.
+    Coverage coverage{};
 };
 
 // Probe run (seed lo, random) to size PCT: steps and actors of one execution.

@@ -316,6 +316,7 @@ Task<bool> Kernel::rcu_nocb_lock_irqsave(Actor& self, Rdp& rdp, const char* wher
     co_await sim_.point(self, "rcu_nocb_lock_irqsave: read LOCKING", rdp.cpu,
                         rdp.nocb_lock.resource());
     sim_.irq_disable(self);
+    if (ctx(self).in_shrink_scan) ++rdp.shrinker_checks;  // until its unlock-time check
     if (!(rdp.flags & kLocking)) co_return false;
     co_await raw_spin_lock(self, rdp.nocb_lock, where);
     co_return true;
@@ -326,6 +327,7 @@ Task<void> Kernel::rcu_nocb_unlock_irqrestore(Actor& self, Rdp& rdp, bool at_loc
     co_await sim_.point(self, "rcu_nocb_unlock_irqrestore: re-read LOCKING", rdp.cpu,
                         rdp.nocb_lock.resource());
     bool locking = rdp.flags & kLocking;
+    if (ctx(self).in_shrink_scan) --rdp.shrinker_checks;
     if (obs_) obs_->nocb_unlock_decision(self, rdp, at_lock, locking, fn);
     if (locking) raw_spin_unlock(self, rdp.nocb_lock);
     sim_.irq_enable(self);
@@ -351,6 +353,7 @@ Task<void> Kernel::rcu_nocb_bypass_lock(Actor& self, Rdp& rdp) {
     co_await sim_.point(self, "rcu_nocb_bypass_lock", rdp.cpu, rdp.nocb_bypass_lock.resource());
     if (raw_spin_trylock(self, rdp.nocb_bypass_lock, "bypass")) co_return;
     if (!sw().l2) ++rdp.nocb_lock_contended;
+    if (self.cpu != rdp.cpu) goal(Goal::kBypassLockRemoteContended);
     if (self.cpu != rdp.cpu && obs_)
         obs_->kernel_warn(self, "bypass-contention", rdp.cpu,
                           "WARN_ON_ONCE(smp_processor_id() != rdp->cpu) in rcu_nocb_bypass_lock(): "
@@ -373,13 +376,18 @@ void Kernel::set_flags(Actor& self, Rdp& rdp, std::uint32_t set, std::uint32_t c
     std::string names = sim_.tracing() ? flags_string(rdp.flags) : std::string();
     sim_.emit({.type = TraceType::kFlags, .cpu = self.cpu, .actor = self.id, .name = "flags",
                .idx = rdp.cpu, .value = rdp.flags, .text = names});
-    if ((old ^ rdp.flags) & kLocking)
+    if ((old ^ rdp.flags) & kLocking) {
+        if (rdp.shrinker_checks) goal(Goal::kLockingFlippedUnderShrinker);
         sim_.emit({.type = TraceType::kCounter, .cpu = self.cpu, .actor = self.id,
                    .name = "offloaded", .idx = rdp.cpu, .value = (rdp.flags & kLocking) ? 1 : 0});
+    }
     if (obs_) obs_->flags_written(self, rdp, old);
 }
 
 void Kernel::write_lazy_len(Actor& self, Rdp& rdp, std::int64_t v) {
+    // Every writer but the enqueuer's increment holds nocb_bypass_lock, as does the enqueuer:
+    // only a write without it (the V0 shrinker's reset) can land inside the increment.
+    if (rdp.lazy_len_rmw) goal(Goal::kEnqueueRacedShrinkerReset);
     rdp.lazy_len = v;
     sim_.emit({.type = TraceType::kCounter, .cpu = self.cpu, .actor = self.id, .name = "lazy_len",
                .idx = rdp.cpu, .value = v});
@@ -679,8 +687,10 @@ Task<bool> Kernel::rcu_nocb_try_bypass(Actor& self, Rdp& rdp, CbId cb, bool lazy
         rdp.lazy_in_bypass++;
         // WRITE_ONCE(rdp->lazy_len, rdp->lazy_len + 1): a read, then a write.
         std::int64_t tmp = rdp.lazy_len;
+        rdp.lazy_len_rmw = true;  // coverage goals
         co_await sim_.point(self, "rcu_nocb_try_bypass: lazy_len = tmp + 1", rdp.cpu,
                             rdp.nocb_lock.resource());
+        rdp.lazy_len_rmw = false;
         write_lazy_len(self, rdp, tmp + 1);
     }
     if (!ncbs) rdp.bypass_first = j;
@@ -750,6 +760,7 @@ Task<void> Kernel::rcu_nocb_try_flush_bypass(Actor& self, Rdp& rdp, std::int64_t
     co_await sim_.point(self, "rcu_nocb_try_flush_bypass: trylock", rdp.cpu,
                         rdp.nocb_bypass_lock.resource());
     if (!raw_spin_trylock(self, rdp.nocb_bypass_lock, "bypass")) {
+        goal(Goal::kTryFlushSkipped);
         if (obs_) obs_->kernel_note(self, "try-flush-skipped", rdp.cpu, "bypass lock busy");
         co_return;
     }
@@ -877,6 +888,8 @@ Task<void> Kernel::wake_nocb_gp_defer(Actor& self, Rdp& rdp, int waketype) {
     const Time before_expiry = g.timer_pending ? g.timer_expires : -1;
     const int level_read = sw().l5 || rdp.cpu == g.leader ? g.nocb_defer_wakeup : kWakeNot;
     const std::int64_t j = jiffies();
+    if (waketype == kWakeLazy && g.nocb_defer_wakeup >= kWake)
+        goal(Goal::kLazyRequestWhileWakePending);
     if (waketype == kWakeLazy && level_read == kWakeNot) {
         mod_timer(g, j + cfg_.lazy_flush / tick_);
         g.nocb_defer_wakeup = waketype;
@@ -1101,6 +1114,7 @@ void Kernel::rcu_barrier_entrain(Actor& self, Rdp& rdp) {
             rcu_nocb_do_flush_bypass(self, rdp, -1, jiffies(), false);
         }
     }
+    if (was_alldone && pend_cbs(rdp)) goal(Goal::kBarrierEntrainNeedsWake);
     const bool wake = sw().barrier_wake && was_alldone && pend_cbs(rdp);
     if (!rdp.cblist.empty()) {
         CbId id = static_cast<CbId>(cbs_.size());

@@ -23,6 +23,7 @@
 #include <boost/container/small_vector.hpp>
 
 #include "engine/simulator.hpp"
+#include "kernel/goals.hpp"
 #include "kernel/variant.hpp"
 
 namespace rcusim::kernel {
@@ -190,6 +191,10 @@ struct Rdp {
     bool softirq_pending = false;
     ActorId softirq = kNoActor;
     WaitQueue softirq_wq;
+    // Bookkeeping for the coverage goals (goals.hpp) only: nothing in the model reads it.
+    std::int8_t toggling = 0;          // +1 offload, -1 de-offload in progress (toggle.cpp)
+    std::int32_t shrinker_checks = 0;  // shrinkers between their lock- and unlock-time checks
+    bool lazy_len_rmw = false;         // an enqueue is between its lazy_len read and write
 };
 
 struct Group {
@@ -249,6 +254,7 @@ struct Ctx {
     const Lock* waiting_lock = nullptr;
     ActorId waiting_actor = kNoActor;  // waits for this actor (work_on_cpu, IPI)
     bool is_kthread = false;
+    bool in_shrink_scan = false;  // inside lazy_rcu_shrink_scan() (coverage goals)
 };
 
 class Kernel;
@@ -337,6 +343,8 @@ class Kernel {
     ActorId waiting_actor(ActorId a) const;
     // Called by the step hook.
     void after_step(ActorId a);
+    // Coverage goals reached so far in this run (goals.hpp).
+    const GoalCounts& goal_hits() const { return goal_hits_; }
 
    private:
     friend struct ModelAccess;
@@ -373,6 +381,17 @@ class Kernel {
     Task<void> rcu_nocb_bypass_lock(Actor& self, Rdp& rdp);
     void op_begin(Actor& self, const char* op);
     void op_end(Actor& self);
+    void goal(Goal g) { ++goal_hits_[static_cast<std::size_t>(g)]; }
+    // The shrinker looks at rdp (shrinker-in-deoffload / shrinker-in-offload).
+    void goal_shrinker_sees(const Rdp& rdp) {
+        if (rdp.toggling)
+            goal(rdp.toggling < 0 ? Goal::kShrinkerInDeoffload : Goal::kShrinkerInOffload);
+    }
+    // The shrinker's try-flush (L1) found the bypass lock held.
+    void goal_try_flush_skipped(const Actor& self, const Rdp& rdp) {
+        goal(Goal::kTryFlushSkipped);
+        if (self.cpu != rdp.cpu) goal(Goal::kBypassLockRemoteContended);
+    }
 
     // ---- nocb (kernel/nocb)
     Task<bool> rcu_nocb_try_bypass(Actor& self, Rdp& rdp, CbId cb, bool lazy, bool* was_alldone,
@@ -450,6 +469,9 @@ class Kernel {
     WaitQueue barrier_wq_;
     // work_on_cpu / IPI completions
     WaitQueue completion_wq_;
+    // coverage goals
+    GoalCounts goal_hits_{};
+    bool toggler_holds_barrier_mutex_ = false;
 };
 
 }  // namespace rcusim::kernel

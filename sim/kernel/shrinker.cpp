@@ -12,9 +12,13 @@ namespace rcusim::kernel {
 
 Task<std::int64_t> Kernel::lazy_rcu_shrink_count(Actor& self) {
     co_await sim_.point(self, "lazy_rcu_shrink_count");
+    if (ctx(self).in_reclaim && toggler_holds_barrier_mutex_) goal(Goal::kReclaimWhileToggling);
     std::int64_t count = 0;
     if (sw().p4) {
-        if (!mutex_trylock(self, barrier_mutex_, "lazy_rcu_shrink_count")) co_return 0;
+        if (!mutex_trylock(self, barrier_mutex_, "lazy_rcu_shrink_count")) {
+            goal(Goal::kBarrierMutexTrylockFailed);
+            co_return 0;
+        }
         for (CpuId c = 0; c < ncpus(); ++c)
             if (nocb_mask_[static_cast<std::size_t>(c)]) count += rdp(c).lazy_len;
         mutex_unlock(self, barrier_mutex_);
@@ -29,6 +33,8 @@ Task<std::int64_t> Kernel::shrink_scan_one(Actor& self, Rdp& rdp, std::int64_t l
                                            bool* skip) {
     *skip = false;
     bool locked = co_await rcu_nocb_lock_irqsave(self, rdp, "lazy_rcu_shrink_scan: under nocb_lock");
+    goal_shrinker_sees(rdp);
+    if (rdp.lazy_len == 0 || rdp.bypass.empty()) goal(Goal::kStaleLazyLen);
     // V0-V2 count the lockless value; P3 re-reads it under the nocb lock.
     std::int64_t count = sw().p3 ? rdp.lazy_len : lockless;
     if (sw().p3 && count == 0) {
@@ -42,6 +48,7 @@ Task<std::int64_t> Kernel::shrink_scan_one(Actor& self, Rdp& rdp, std::int64_t l
             co_await sim_.point(self, "rcu_nocb_try_flush_bypass: trylock", rdp.cpu,
                                 rdp.nocb_bypass_lock.resource());
             const bool got = raw_spin_trylock(self, rdp.nocb_bypass_lock, "bypass");
+            if (!got) goal_try_flush_skipped(self, rdp);
             if (obs_)
                 obs_->shrinker_acted(self, rdp,
                                      got ? ShrinkAction::kFlushed : ShrinkAction::kTryFlushSkipped,
@@ -74,11 +81,16 @@ Task<void> Kernel::shrink_v3_one(Actor& self, Rdp& rdp, std::int64_t* freed, std
                         rdp.nocb_lock.resource());
     sim_.irq_disable(self);
     co_await raw_spin_lock(self, rdp.nocb_lock, "lazy_rcu_shrink_scan: re-check offloaded");
+    goal_shrinker_sees(rdp);
     if (!(rdp.flags & kLocking)) {
         raw_spin_unlock(self, rdp.nocb_lock);
         sim_.irq_enable(self);
         co_return;
     }
+    // The lock-time check passed under the raw lock (LOCKING flips only under it); the
+    // unlock-time check is in rcu_nocb_unlock_irqrestore().
+    ++rdp.shrinker_checks;
+    if (rdp.lazy_len == 0 || rdp.bypass.empty()) goal(Goal::kStaleLazyLen);
     if (sw().p3) {
         k = rdp.lazy_len;
         if (k == 0) {
@@ -89,6 +101,7 @@ Task<void> Kernel::shrink_v3_one(Actor& self, Rdp& rdp, std::int64_t* freed, std
     if (sw().p2) {
         if (sw().l1) {
             const bool got = raw_spin_trylock(self, rdp.nocb_bypass_lock, "bypass");
+            if (!got) goal_try_flush_skipped(self, rdp);
             if (obs_)
                 obs_->shrinker_acted(self, rdp,
                                      got ? ShrinkAction::kFlushed : ShrinkAction::kTryFlushSkipped, k);
@@ -111,6 +124,7 @@ Task<void> Kernel::shrink_v3_one(Actor& self, Rdp& rdp, std::int64_t* freed, std
 
 Task<std::int64_t> Kernel::lazy_rcu_shrink_scan(Actor& self, std::int64_t nr_to_scan) {
     op_begin(self, "lazy_rcu_shrink_scan");
+    ctx(self).in_shrink_scan = true;
     co_await sim_.point(self, "lazy_rcu_shrink_scan");
     const ShrinkerBase base = sw().shrinker;
     bool mutex_held = false;
@@ -119,7 +133,9 @@ Task<std::int64_t> Kernel::lazy_rcu_shrink_scan(Actor& self, std::int64_t nr_to_
         mutex_held = true;
     } else if (base == ShrinkerBase::kV2) {
         if (!mutex_trylock(self, barrier_mutex_, "lazy_rcu_shrink_scan")) {
+            goal(Goal::kBarrierMutexTrylockFailed);
             if (obs_) obs_->kernel_note(self, "trylock-failed", -1, "barrier_mutex contended");
+            ctx(self).in_shrink_scan = false;
             op_end(self);
             co_return 0;
         }
@@ -131,6 +147,7 @@ Task<std::int64_t> Kernel::lazy_rcu_shrink_scan(Actor& self, std::int64_t nr_to_
         if (sw().p4 && !nocb_mask_[static_cast<std::size_t>(cpu)]) continue;
         Rdp& rdp = this->rdp(cpu);
         co_await sim_.point(self, "lazy_rcu_shrink_scan: READ_ONCE(rdp->lazy_len)", cpu);
+        goal_shrinker_sees(rdp);
         // P4's WARN comes first in the loop body, also for V3 walking the mask (the
         // combination Frederic objected to, MODEL.md S9).
         if (sw().p4 && !(rdp.flags & kLocking)) {
@@ -161,6 +178,7 @@ Task<std::int64_t> Kernel::lazy_rcu_shrink_scan(Actor& self, std::int64_t nr_to_
         if (nr_left == 0) break;
     }
     if (mutex_held) mutex_unlock(self, barrier_mutex_);
+    ctx(self).in_shrink_scan = false;
     op_end(self);
     co_return freed;
 }

@@ -22,12 +22,15 @@ Task<void> Kernel::toggler_actor(Actor& self, CpuId target, bool offload) {
     sim_.heat(rdp.nocb_bypass_lock.resource(), 1);
     co_await sim_.point(self, "cpus_read_lock", target);
     co_await mutex_lock(self, barrier_mutex_, fn);
+    toggler_holds_barrier_mutex_ = true;
     int ret = 0;
     const bool offloaded = rdp.flags & kLocking;  // rcu_rdp_is_offloaded()
     if (offload != offloaded) {
         if (rdp.online) {
+            rdp.toggling = offload ? 1 : -1;  // coverage goals: the toggle's window opens
             co_await work_on_cpu(self, target, offload, &ret);
             if (ret == 0) nocb_mask_[static_cast<std::size_t>(target)] = offload;
+            rdp.toggling = 0;
         } else {
             ret = -22;  // -EINVAL
         }
@@ -35,6 +38,7 @@ Task<void> Kernel::toggler_actor(Actor& self, CpuId target, bool offload) {
     sim_.emit({.type = TraceType::kNote, .cpu = self.cpu, .actor = self.id, .name = fn,
                .idx = target, .value = ret});
     co_await sim_.point(self, "mutex_unlock(barrier_mutex)", target);
+    toggler_holds_barrier_mutex_ = false;
     mutex_unlock(self, barrier_mutex_);
     sim_.heat(rdp.nocb_lock.resource(), -1);
     sim_.heat(rdp.nocb_bypass_lock.resource(), -1);
@@ -81,6 +85,7 @@ Task<void> Kernel::deoffload_work(Actor& self, CpuId target, int* ret, bool* don
     Group& g = groups_[static_cast<std::size_t>(rdp.group)];
     // D1: flush the bypass once and for all, then RCU_CORE on, OFFLOADED off, atomically.
     bool locked = co_await rcu_nocb_lock_irqsave(self, rdp, "rcu_nocb_rdp_deoffload: D1 flush bypass");
+    if (rdp.lazy_in_bypass > 0) goal(Goal::kDeoffloadWithLazyCallbacks);
     bool ok = co_await rcu_nocb_flush_bypass(self, rdp, -1, jiffies(), false);
     if (!ok && obs_) obs_->kernel_note(self, "flush-failed", rdp.cpu, "D1 flush failed");
     co_await sim_.point(self, "rcu_nocb_rdp_deoffload: D1 set RCU_CORE, clear OFFLOADED", target);

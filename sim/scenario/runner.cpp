@@ -152,6 +152,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& o) {
     r.violations = checkers.violations();
     r.steps = sim.steps();
     r.actors = static_cast<int>(sim.actor_count());
+    r.goals = k.goal_hits();
     r.sim_time = sim.now();
     r.decisions = sim.decisions();
     if (o.digest) r.digest = digest.digest();

@@ -12,6 +12,7 @@
 #include "check/violation.hpp"
 #include "engine/decision.hpp"
 #include "engine/simulator.hpp"
+#include "kernel/goals.hpp"
 #include "scenario/scenario.hpp"
 
 namespace rcusim::scenario {
@@ -44,6 +45,7 @@ struct RunResult {
     std::uint64_t seed = 0;
     std::string strategy;
     int actors = 0;  // actors created during the run
+    kernel::GoalCounts goals{};  // hits per coverage goal (kernel/goals.hpp)
 
     bool failed(bool strict) const;  // any error (strict: any violation)
     std::vector<std::string> kinds() const;  // distinct kinds, in order of first occurrence
