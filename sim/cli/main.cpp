@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <thread>
@@ -323,6 +325,7 @@ int cmd_replay(const std::string& file, const std::string& trace_out, const std:
         nlohmann::json j = cli::run_json(p.scenario, rr.run, "", wall);
         j["recorded_digest"] = p.trace_digest;
         j["reproduced"] = rr.digest_matches;
+        j["diverged"] = rr.run.diverged;
         std::cout << j.dump(2) << "\n";
     } else {
         std::cout << cli::run_header(p.scenario, rr.run);
@@ -330,6 +333,10 @@ int cmd_replay(const std::string& file, const std::string& trace_out, const std:
         std::cout << cli::run_summary(p.scenario, rr.run, wall, "", t.path);
         std::cout << (rr.digest_matches ? "   reproduced: trace digest matches the repro\n"
                                         : "   DIFFERS: recorded " + p.trace_digest + "\n");
+        if (rr.run.diverged)
+            std::cout << "   the decision log does not fit this run (a decision of another kind, "
+                         "an out-of-range pick, or entries past the run's last decision): the "
+                         "repro was edited, or the model changed since it was written\n";
     }
     return rr.digest_matches ? 0 : 1;
 }
@@ -429,10 +436,26 @@ int cmd_fuzz(const std::string& file, const std::string& variant, const std::str
     explore::FuzzResult r = explore::fuzz(s, o);
     if (tty && !json) std::fprintf(stderr, "\r%80s\r", "");
     auto paths = explore::write_campaign(out, s, o, r);
+    // The scenario's expect against the campaign: every expected kind among the failures
+    // found ("violations": [] expects none). Without --keep-going only the first is known.
+    std::optional<bool> expect_met;
+    if (s.expect) {
+        bool met = true;
+        for (const auto& k : *s.expect)
+            met &= std::any_of(r.failures.begin(), r.failures.end(),
+                               [&](const explore::Failure& f) { return f.kind == k; });
+        if (s.expect->empty()) met = r.failures.empty();
+        expect_met = met;
+    }
     if (json) {
         std::vector<std::string> names;
         for (auto& p : paths) names.push_back(p);
-        std::cout << explore::campaign_json(s, o, r, names).dump(2) << "\n";
+        nlohmann::json j = explore::campaign_json(s, o, r, names);
+        if (s.expect) {
+            j["expect"] = *s.expect;
+            j["expect_met"] = *expect_met;
+        }
+        std::cout << j.dump(2) << "\n";
     } else {
         if (strategy == "pct") {
             auto g = explore::pct_guarantee(r.pct_n, r.pct_k, depth);
@@ -468,6 +491,15 @@ int cmd_fuzz(const std::string& file, const std::string& variant, const std::str
                                                      "delay_in_irq_off or --strategy pct may "
                                                      "reach it.")
                                   .c_str());
+        if (s.expect) {
+            std::string kinds;
+            for (const auto& k : *s.expect) kinds += (kinds.empty() ? "" : ", ") + k;
+            std::printf("   expect [%s]: %s%s\n", kinds.c_str(), *expect_met ? "met" : "NOT met",
+                        !*expect_met && !keep_going && !r.failures.empty()
+                            ? " (the campaign stopped at its first failure; --keep-going "
+                              "collects every kind)"
+                            : "");
+        }
         std::printf("   summary: %s/summary.json\n", out.c_str());
     }
     return r.failures.empty() ? 0 : 1;

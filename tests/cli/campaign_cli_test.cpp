@@ -309,3 +309,25 @@ TEST_CASE(
     }
     CHECK(results[0] == results[1]);
 }
+
+TEST_CASE("cli::fuzz: reports whether the scenario's expect was met") {
+    TempDir a("expect-a"), b("expect-b"), c("expect-c");
+    // v6.3 with --keep-going: the expected lock-imbalance is among the signatures.
+    const json met = parse_stdout(run_cli({"fuzz", seed_race(), "--seeds", "0..199",
+                                           "--keep-going", "--no-minimize", "--json", "--out",
+                                           a.str()}));
+    CHECK(met.at("expect") == json::array({"lock-imbalance"}));
+    CHECK(met.at("expect_met") == true);
+    // v6.5: nothing found, so the expected kind is not either.
+    const json clean = parse_stdout(run_cli({"fuzz", seed_race(), "--variant", "v6.5", "--seeds",
+                                             "0..99", "--json", "--out", b.str()}));
+    CHECK(clean.at("failures").empty());
+    CHECK(clean.at("expect_met") == false);
+    // The text report says it, and why when the campaign stopped at another kind first.
+    const CliResult text = run_cli({"fuzz", seed_race(), "--seeds", "0..199", "--no-minimize",
+                                    "--out", c.str()});
+    const bool stopped_elsewhere = text.out.find("FOUND lock-imbalance") == std::string::npos;
+    CHECK(text.out.find(stopped_elsewhere ? "expect [lock-imbalance]: NOT met (the campaign "
+                                            "stopped at its first failure"
+                                          : "expect [lock-imbalance]: met") != std::string::npos);
+}
