@@ -125,7 +125,7 @@ std::uint64_t RandomStrategy::delay(std::uint64_t, const Actor& a, const Simulat
 }
 
 Simulator::Simulator(SchedulerConfig cfg, Strategy& strategy, int ncpus)
-    : cfg_(cfg), strategy_(strategy), cpus_(static_cast<std::size_t>(ncpus)) {
+    : cfg_(cfg), strategy_(strategy), cpus_(static_cast<std::size_t>(ncpus)), cpu_cold_(static_cast<std::size_t>(ncpus)) {
 
 }
 
@@ -152,7 +152,7 @@ ActorId Simulator::create(std::string name, CpuId cpu, void* user) {
     ref.user = user;
     runq_pos_.push_back(-1);
     cpu_pos_.push_back(-1);
-    cpus_[static_cast<std::size_t>(cpu)].members.push_back(id);
+    cpu_cold_[static_cast<std::size_t>(cpu)].members.push_back(id);
     emit({.type = TraceType::kActorNew, .cpu = cpu, .actor = id, .text = ref.name});
     return id;
 }
@@ -260,7 +260,7 @@ void Simulator::make_runnable(Actor& a) {
     a.state = ActorState::kRunnable;
     Cpu& c = cpus_[static_cast<std::size_t>(a.cpu)];
     if (c.irq_owner != kNoActor && c.irq_owner != a.id) {
-        c.parked.push_back(a.id);
+        cpu_cold_[static_cast<std::size_t>(a.cpu)].parked.push_back(a.id);
     } else {
         runq_push(a);
     }
@@ -305,7 +305,7 @@ void Simulator::irq_disable(Actor& self) {
         for (ActorId m : scratch_irq_) {
             if (m == self.id) continue;
             runq_remove(actor(m));
-            c.parked.push_back(m);
+            cpu_cold_[static_cast<std::size_t>(self.cpu)].parked.push_back(m);
         }
     }
 }
@@ -316,11 +316,12 @@ void Simulator::irq_enable(Actor& self) {
     Cpu& c = cpus_[static_cast<std::size_t>(self.cpu)];
     c.irq_owner = kNoActor;
     // make_runnable() cannot park on this CPU now, so c.parked is not appended to meanwhile.
-    for (ActorId m : c.parked) {
+    auto& parked = cpu_cold_[static_cast<std::size_t>(self.cpu)].parked;
+    for (ActorId m : parked) {
         Actor& o = actor(m);
         if (o.state == ActorState::kRunnable && !queued(m)) runq_push(o);
     }
-    c.parked.clear();
+    parked.clear();
 }
 
 void Simulator::heat(Resource res, int delta) {
@@ -413,7 +414,7 @@ void Simulator::finish_actor(Actor& a) {
     RCUSIM_ASSERT(a.irq_off == 0);
     a.state = ActorState::kDone;
     emit({.type = TraceType::kActorExit, .cpu = a.cpu, .actor = a.id});
-    auto& m = cpus_[static_cast<std::size_t>(a.cpu)].members;
+    auto& m = cpu_cold_[static_cast<std::size_t>(a.cpu)].members;
     auto it = std::find(m.begin(), m.end(), a.id);
     RCUSIM_ASSERT(it != m.end());
     *it = m.back();
