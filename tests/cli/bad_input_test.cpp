@@ -19,25 +19,12 @@
 #include <thread>
 #include <vector>
 
+#include "support/campaign.hpp"
 #include "support/repo_paths.hpp"
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string bin() {
-    const char* b = std::getenv("RCUSIM_BIN");
-    return b != nullptr ? b : "build/rcusim";
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // A fresh, empty directory under the temp dir, removed at scope exit.
 struct TempDir {
@@ -59,54 +46,16 @@ struct TempDir {
     fs::path path;
 };
 
-// Starts `bin() args...` with stdout and stderr going to files in `io`.
+using Result = rcusim::testing::CliResult;
+using rcusim::testing::slurp;
+
 pid_t spawn(const std::vector<std::string>& args, const fs::path& io) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, (io / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_addopen(&fa, 2, (io / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    std::vector<std::string> all = {bin()};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = -1;
-    const int rc = posix_spawn(&pid, all[0].c_str(), &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    REQUIRE(rc == 0);
-    return pid;
+    return rcusim::testing::spawn_cli(args, io);
 }
 
-struct Result {
-    int code = -1;    // exit status, or 128 + signal when killed by one
-    std::string out;  // stdout
-    std::string err;  // stderr
-};
-
-// Waits for `pid`; kills it after `limit` (and fails) so a hung child never hangs the suite.
 Result wait_for(pid_t pid, const fs::path& io,
                 std::chrono::seconds limit = std::chrono::seconds(120)) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    int status = 0;
-    while (true) {
-        const pid_t got = ::waitpid(pid, &status, WNOHANG);
-        REQUIRE(got >= 0);
-        if (got == pid) break;
-        if (std::chrono::steady_clock::now() > deadline) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            FAIL("rcusim did not finish in time");
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = slurp(io / "stdout");
-    r.err = slurp(io / "stderr");
-    return r;
+    return rcusim::testing::wait_cli(pid, io, limit);
 }
 
 Result run(const std::vector<std::string>& args, const fs::path& io) {

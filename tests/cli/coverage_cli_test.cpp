@@ -12,19 +12,15 @@
 
 using nlohmann::json;
 using rcusim::testing::CliResult;
+using rcusim::testing::parse_stdout;
 using rcusim::testing::run_cli;
 using rcusim::testing::slurp;
 using rcusim::testing::TempDir;
 
 namespace {
 
-std::string seed_race() { return rcusim::testing::repo_path("configs/seed-race.json").string(); }
+std::string seed_race() { return rcusim::testing::seed_race_file(); }
 
-json parse_stdout(const CliResult& r) {
-    INFO("stdout: " << r.out << "\nstderr: " << r.err);
-    REQUIRE_NOTHROW(json::parse(r.out));
-    return json::parse(r.out);
-}
 
 }  // namespace
 

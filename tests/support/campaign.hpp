@@ -27,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "explore/fuzz.hpp"
 #include "scenario/scenario.hpp"
 #include "support/repo_paths.hpp"
@@ -192,16 +194,15 @@ struct CliResult {
     std::string err;  // stderr
 };
 
-// Runs `rcusim args...` to completion (killed, and the test failed, after `limit`).
-inline CliResult run_cli(const std::vector<std::string>& args,
-                         std::chrono::seconds limit = std::chrono::seconds(120)) {
-    TempDir io("io");
+// Starts `rcusim args...` with stdin from /dev/null and stdout / stderr going to the files
+// `stdout` and `stderr` in `io`.
+inline pid_t spawn_cli(const std::vector<std::string>& args, const std::filesystem::path& io) {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, (io.path / "stdout").c_str(),
+    posix_spawn_file_actions_addopen(&fa, 1, (io / "stdout").c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, (io.path / "stderr").c_str(),
+    posix_spawn_file_actions_addopen(&fa, 2, (io / "stderr").c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
     std::vector<std::string> all = {rcusim_bin()};
     all.insert(all.end(), args.begin(), args.end());
@@ -213,6 +214,13 @@ inline CliResult run_cli(const std::vector<std::string>& args,
     posix_spawn_file_actions_destroy(&fa);
     INFO("spawning " << all[0]);
     REQUIRE(rc == 0);
+    return pid;
+}
+
+// Waits for a child started by spawn_cli() and collects its output; kills it after `limit`
+// (and fails the test) so a hung child never hangs the suite.
+inline CliResult wait_cli(pid_t pid, const std::filesystem::path& io,
+                          std::chrono::seconds limit = std::chrono::seconds(120)) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     int status = 0;
     while (true) {
@@ -228,9 +236,25 @@ inline CliResult run_cli(const std::vector<std::string>& args,
     }
     CliResult r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = slurp(io.path / "stdout");
-    r.err = slurp(io.path / "stderr");
+    r.out = slurp(io / "stdout");
+    r.err = slurp(io / "stderr");
     return r;
+}
+
+// Runs `rcusim args...` to completion (killed, and the test failed, after `limit`).
+inline CliResult run_cli(const std::vector<std::string>& args,
+                         std::chrono::seconds limit = std::chrono::seconds(120)) {
+    TempDir io("io");
+    return wait_cli(spawn_cli(args, io.path), io.path, limit);
+}
+
+// The seed scenario's path, and the one JSON document a --json command printed.
+inline std::string seed_race_file() { return repo_path("configs/seed-race.json").string(); }
+
+inline nlohmann::json parse_stdout(const CliResult& r) {
+    INFO("stdout: " << r.out << "\nstderr: " << r.err);
+    REQUIRE_NOTHROW(nlohmann::json::parse(r.out));
+    return nlohmann::json::parse(r.out);
 }
 
 }  // namespace rcusim::testing
