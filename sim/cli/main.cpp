@@ -231,6 +231,10 @@ int cmd_run(const std::string& file, const std::string& variant, std::optional<s
     o.sinks = t.sinks();
     o.stop = {sig.flag()};
     if (t.full_flag()) o.stop.push_back(t.full_flag());
+    // The decision log is only needed for a repro file: a clean run does not keep it (at
+    // 4096 CPUs it is tens of MB), a run with violations is re-executed with it, as the
+    // campaigns do.
+    o.record_decisions = false;
     auto t0 = Clock::now();
     spdlog::debug("running {} under {}", file, s.variant);
     scenario::RunResult r = scenario::run_scenario(s, o);
@@ -239,6 +243,20 @@ int cmd_run(const std::string& file, const std::string& variant, std::optional<s
     t.commit();
     std::string repro;
     if (!r.violations.empty() && !repro_dir.empty()) {
+        scenario::RunOptions again;
+        again.seed = seed;
+        again.stop = {sig.flag()};
+        scenario::RunResult logged = scenario::run_scenario(s, again);
+        if (sig.fired() && logged.stop == engine::Simulator::StopReason::kStopped) {
+            std::fflush(stdout);
+            std::fprintf(stderr, "rcusim: interrupted while re-running for the repro file; no "
+                                 "repro written\n");
+            return 130;
+        }
+        if (logged.digest != r.digest || logged.steps != r.steps)
+            throw std::logic_error("re-running " + file + " with the decision log gave another run (" +
+                                   logged.digest + " vs " + r.digest + ")");
+        r.decisions = std::move(logged.decisions);
         explore::Repro p = explore::make_repro(s, r);
         repro = explore::repro_path(repro_dir, p);
         explore::write_repro_file(p, repro);

@@ -1,7 +1,14 @@
 #include "trace/sha256.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define RCUSIM_SHA_NI 1
+#endif
 
 namespace rcusim::trace {
 
@@ -20,16 +27,10 @@ constexpr std::array<std::uint32_t, 64> kK = {
 
 constexpr std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
-}  // namespace
-
-void Sha256::reset() {
-    h_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-          0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    buf_len_ = 0;
-    total_len_ = 0;
-}
-
-void Sha256::compress(const std::uint8_t* block) {
+// The FIPS 180-4 compression function, one 64-byte block at a time.
+void compress_portable(std::uint32_t* state, const std::uint8_t* data, std::size_t blocks) {
+  for (; blocks > 0; --blocks, data += 64) {
+    const std::uint8_t* block = data;
     std::uint32_t w[64];
     for (int i = 0; i < 16; ++i) {
         w[i] = (std::uint32_t{block[4 * i]} << 24) | (std::uint32_t{block[4 * i + 1]} << 16) |
@@ -40,8 +41,8 @@ void Sha256::compress(const std::uint8_t* block) {
         std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
         w[i] = w[i - 16] + s0 + w[i - 7] + s1;
     }
-    std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3];
-    std::uint32_t e = h_[4], f = h_[5], g = h_[6], h = h_[7];
+    std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+    std::uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
     for (int i = 0; i < 64; ++i) {
         std::uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
         std::uint32_t ch = (e & f) ^ (~e & g);
@@ -58,15 +59,100 @@ void Sha256::compress(const std::uint8_t* block) {
         b = a;
         a = t1 + t2;
     }
-    h_[0] += a;
-    h_[1] += b;
-    h_[2] += c;
-    h_[3] += d;
-    h_[4] += e;
-    h_[5] += f;
-    h_[6] += g;
-    h_[7] += h;
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+    state[4] += e;
+    state[5] += f;
+    state[6] += g;
+    state[7] += h;
+  }
 }
+
+#ifdef RCUSIM_SHA_NI
+// The same function with the x86 SHA extensions (Intel Goldmont and later, AMD Zen): the
+// digest of a 4096-CPU run hashes about a gigabyte of jsonl, 5-10x faster this way.
+// Four rounds per group: the message schedule of group i+1 is prepared by sha256msg1/2
+// while group i runs (the layout of Intel's reference implementation).
+__attribute__((target("sha,sse4.1,ssse3"))) void compress_sha_ni(std::uint32_t* state,
+                                                                  const std::uint8_t* data,
+                                                                  std::size_t blocks) {
+    const __m128i kMask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i tmp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[0]));
+    __m128i state1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[4]));
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);             // CDAB
+    state1 = _mm_shuffle_epi32(state1, 0x1B);       // EFGH
+    __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);  // ABEF
+    state1 = _mm_blend_epi16(state1, tmp, 0xF0);     // CDGH
+    for (; blocks > 0; --blocks, data += 64) {
+        const __m128i abef = state0, cdgh = state1;
+        __m128i m[4];
+        for (int i = 0; i < 16; ++i) {
+            __m128i& mi = m[i % 4];
+            if (i < 4) {
+                mi = _mm_shuffle_epi8(
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * i)), kMask);
+            }
+            __m128i msg = _mm_add_epi32(
+                mi, _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kK[static_cast<std::size_t>(4 * i)])));
+            state1 = _mm_sha256rnds2_epu32(state1, state0, msg);
+            if (i >= 3 && i <= 14) {
+                __m128i& next = m[(i + 1) % 4];
+                next = _mm_add_epi32(next, _mm_alignr_epi8(mi, m[(i + 3) % 4], 4));
+                next = _mm_sha256msg2_epu32(next, mi);
+            }
+            msg = _mm_shuffle_epi32(msg, 0x0E);
+            state0 = _mm_sha256rnds2_epu32(state0, state1, msg);
+            if (i >= 1 && i <= 12) m[(i + 3) % 4] = _mm_sha256msg1_epu32(m[(i + 3) % 4], mi);
+        }
+        state0 = _mm_add_epi32(state0, abef);
+        state1 = _mm_add_epi32(state1, cdgh);
+    }
+    tmp = _mm_shuffle_epi32(state0, 0x1B);        // FEBA
+    state1 = _mm_shuffle_epi32(state1, 0xB1);     // DCHG
+    state0 = _mm_blend_epi16(tmp, state1, 0xF0);  // DCBA
+    state1 = _mm_alignr_epi8(state1, tmp, 8);     // ABEF
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[0]), state0);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[4]), state1);
+}
+
+bool cpu_has_sha_ni() {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    const bool ssse3 = (c & (1u << 9)) != 0, sse41 = (c & (1u << 19)) != 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return ssse3 && sse41 && (b & (1u << 29)) != 0;
+}
+#endif
+
+using CompressFn = void (*)(std::uint32_t*, const std::uint8_t*, std::size_t);
+
+CompressFn pick_compress() {
+#ifdef RCUSIM_SHA_NI
+    if (cpu_has_sha_ni() && std::getenv("RCUSIM_NO_SHA_NI") == nullptr) return &compress_sha_ni;
+#endif
+    return &compress_portable;
+}
+
+const CompressFn kCompress = pick_compress();
+
+}  // namespace
+
+bool sha256_uses_cpu_extensions() { return kCompress != &compress_portable; }
+
+void sha256_compress_portable(std::uint32_t* state, const std::uint8_t* data, std::size_t blocks) {
+    compress_portable(state, data, blocks);
+}
+
+void Sha256::reset() {
+    h_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+          0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    buf_len_ = 0;
+    total_len_ = 0;
+}
+
+
 
 void Sha256::update(const void* data, std::size_t len) {
     const auto* p = static_cast<const std::uint8_t*>(data);
@@ -78,13 +164,14 @@ void Sha256::update(const void* data, std::size_t len) {
         p += take;
         len -= take;
         if (buf_len_ < buf_.size()) return;
-        compress(buf_.data());
+        kCompress(h_.data(), buf_.data(), 1);
         buf_len_ = 0;
     }
-    while (len >= buf_.size()) {
-        compress(p);
-        p += buf_.size();
-        len -= buf_.size();
+    if (len >= buf_.size()) {
+        const std::size_t blocks = len / buf_.size();
+        kCompress(h_.data(), p, blocks);
+        p += blocks * buf_.size();
+        len -= blocks * buf_.size();
     }
     if (len > 0) {
         std::memcpy(buf_.data(), p, len);

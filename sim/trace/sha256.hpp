@@ -28,13 +28,17 @@ class Sha256 {
     std::string hex() const;
 
    private:
-    void compress(const std::uint8_t* block);
-
     std::array<std::uint32_t, 8> h_{};
     std::array<std::uint8_t, 64> buf_{};
     std::size_t buf_len_ = 0;
     std::uint64_t total_len_ = 0;  // bytes
 };
+
+// Whether update() uses the CPU's SHA instructions (x86 SHA extensions, detected at start;
+// RCUSIM_NO_SHA_NI=1 in the environment turns them off). The digests are the same either way.
+bool sha256_uses_cpu_extensions();
+// The portable compression function, for tests comparing it with the one update() uses.
+void sha256_compress_portable(std::uint32_t* state, const std::uint8_t* data, std::size_t blocks);
 
 // Convenience: lowercase hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);

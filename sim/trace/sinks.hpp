@@ -37,11 +37,14 @@ class ActorNames {
 
     // The learned name, or "" if the id was never announced.
     std::string_view name(engine::ActorId id) const;
+    // The name as a JSON string literal (quotes included), or "" if never announced.
+    std::string_view quoted(engine::ActorId id) const;
     // Appends the name; an id never announced renders as "actor<id>", kNoActor as "-".
     void append(std::string& out, engine::ActorId id) const;
 
    private:
     std::vector<std::string> names_;
+    std::vector<std::string> quoted_;
 };
 
 // Appends "<seconds>.<9 digits>" with integer arithmetic only; seconds right-aligned to
@@ -51,6 +54,8 @@ void append_seconds(std::string& out, engine::Time t, int width = 0);
 // Appends `s` as a JSON string literal (with the quotes). Control characters are escaped;
 // invalid UTF-8 bytes become U+FFFD so every line stays valid JSON.
 void append_json_string(std::string& out, std::string_view s);
+// Whether `s` needs no escaping in a JSON string (printable ASCII without '"' and '\\').
+bool plain_json(std::string_view s);
 
 // One JsonlSink line for `e`, including the trailing '\n'. Example:
 // {"t":1000450,"step":37,"ev":"lock_acquire","cpu":0,"actor":"shrinker@0","lock":"nocb_lock[1]"}
@@ -132,9 +137,10 @@ class DigestSink : public engine::TraceSink {
     std::uint64_t bytes() const { return bytes_; }
 
    private:
+    static constexpr std::size_t kBatch = 64 * 1024;
     Sha256 sha_;
     ActorNames names_;
-    std::string line_;
+    std::string pending_;  // rendered lines not hashed yet
     std::uint64_t events_ = 0;
     std::uint64_t bytes_ = 0;
 };
