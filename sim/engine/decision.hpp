@@ -50,6 +50,10 @@ class Strategy {
     virtual std::uint64_t delay(std::uint64_t point, const Actor& a, const Simulator& sim) = 0;
     // A step has run (for strategies that count steps, e.g. PCT).
     virtual void after_step(const Actor&) {}
+    // What the next two picks would answer if the run queue kept `n` entries, without
+    // drawing them: a hint for prefetching (simulator.cpp), never a decision. False when
+    // the strategy cannot tell.
+    virtual bool peek_picks(std::uint64_t /*n*/, std::uint64_t* /*two*/) const { return false; }
 };
 
 // Answers from a given log; 0 where the log has no entry. Records divergence (a kind
@@ -131,6 +135,12 @@ class RandomStrategy final : public Strategy {
     explicit RandomStrategy(std::uint64_t seed, RandomParams p = {});
     std::uint64_t pick(std::uint64_t, std::span<const ActorId> runq, const Simulator&) override {
         return pick_.below(runq.size());
+    }
+    bool peek_picks(std::uint64_t n, std::uint64_t* two) const override {
+        Prng copy = pick_;
+        two[0] = copy.below(n);
+        two[1] = copy.below(n);
+        return true;
     }
     std::uint64_t delay(std::uint64_t, const Actor& a, const Simulator& sim) override;
     bool focused() const { return focused_; }

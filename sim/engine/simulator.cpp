@@ -150,8 +150,7 @@ ActorId Simulator::create(std::string name, CpuId cpu, void* user) {
     ref.name = std::move(name);
     ref.cpu = cpu;
     ref.user = user;
-    runq_pos_.push_back(-1);
-    cpu_pos_.push_back(-1);
+    slot_.push_back({-1, -1, cpu});
     cpu_cold_[static_cast<std::size_t>(cpu)].members.push_back(id);
     emit({.type = TraceType::kActorNew, .cpu = cpu, .actor = id, .text = ref.name});
     return id;
@@ -267,31 +266,63 @@ void Simulator::make_runnable(Actor& a) {
 }
 
 void Simulator::runq_push(Actor& a) {
-    const auto id = static_cast<std::size_t>(a.id);
-    RCUSIM_ASSERT(runq_pos_[id] < 0);
-    runq_pos_[id] = static_cast<std::int32_t>(runq_.size());
+    Slot& sl = slot_[static_cast<std::size_t>(a.id)];
+    RCUSIM_ASSERT(sl.runq_pos < 0);
+    sl.runq_pos = static_cast<std::int32_t>(runq_.size());
     runq_.push_back(a.id);
     auto& q = cpus_[static_cast<std::size_t>(a.cpu)].queued;
-    cpu_pos_[id] = static_cast<std::int32_t>(q.size());
+    sl.cpu_pos = static_cast<std::int32_t>(q.size());
     q.push_back(a.id);
 }
 
 void Simulator::runq_remove(Actor& a) {
-    const auto id = static_cast<std::size_t>(a.id);
-    RCUSIM_ASSERT(runq_pos_[id] >= 0);
-    auto pos = static_cast<std::size_t>(runq_pos_[id]);
+    Slot& sl = slot_[static_cast<std::size_t>(a.id)];
+    RCUSIM_ASSERT(sl.runq_pos >= 0);
+    auto pos = static_cast<std::size_t>(sl.runq_pos);
     ActorId last = runq_.back();
     runq_[pos] = last;
-    runq_pos_[static_cast<std::size_t>(last)] = static_cast<std::int32_t>(pos);
+    slot_[static_cast<std::size_t>(last)].runq_pos = static_cast<std::int32_t>(pos);
     runq_.pop_back();
-    runq_pos_[id] = -1;
+    sl.runq_pos = -1;
     auto& q = cpus_[static_cast<std::size_t>(a.cpu)].queued;
-    auto cpos = static_cast<std::size_t>(cpu_pos_[id]);
+    auto cpos = static_cast<std::size_t>(sl.cpu_pos);
     ActorId qlast = q.back();
     q[cpos] = qlast;
-    cpu_pos_[static_cast<std::size_t>(qlast)] = static_cast<std::int32_t>(cpos);
+    slot_[static_cast<std::size_t>(qlast)].cpu_pos = static_cast<std::int32_t>(cpos);
     q.pop_back();
-    cpu_pos_[id] = -1;
+    sl.cpu_pos = -1;
+}
+
+// At thousands of runnable actors nearly every pick lands on an actor, CPU record,
+// coroutine frame and rdp that are not in any cache, and the step stalls on each in turn.
+// The random strategy can tell what the next two picks would be if the run queue keeps
+// its size (the common case: the stepping actor is queued again at the end, the last
+// entry moves into its slot). Two steps ahead: the actor's record; one step ahead (that
+// record is in cache by now if the guess held): what it points to. A wrong guess only
+// wastes a prefetch; nothing here changes a decision.
+void Simulator::prefetch_ahead(const Actor& a) {
+    const std::size_t n = runq_.size();
+    std::uint64_t idx[2];
+    if (!strategy_.peek_picks(n, idx)) return;
+    const auto pos_a = static_cast<std::uint64_t>(slot_[static_cast<std::size_t>(a.id)].runq_pos);
+    auto guess = [&](std::uint64_t i) {
+        if (i == pos_a) return runq_.back();
+        if (i == n - 1) return a.id;
+        return runq_[i];
+    };
+    const ActorId far = guess(idx[1]);
+    __builtin_prefetch(&actor(far));
+    __builtin_prefetch(&slot_[static_cast<std::size_t>(far)]);
+    const ActorId near = guess(idx[0]);
+    if (near == a.id) return;
+    const Actor& b = actor(near);
+    __builtin_prefetch(&cpus_[static_cast<std::size_t>(slot_[static_cast<std::size_t>(near)].cpu)]);
+    if (void* frame = b.resume_point.address()) {
+        __builtin_prefetch(frame);
+        __builtin_prefetch(static_cast<char*>(frame) + 64);
+    }
+    if (b.user) __builtin_prefetch(b.user);
+    if (prefetch_hook_) prefetch_hook_(prefetch_hook_ctx_, b);
 }
 
 void Simulator::irq_disable(Actor& self) {
@@ -377,6 +408,7 @@ bool Simulator::release_due_delays() {
 }
 
 void Simulator::run_step(Actor& a) {
+    if (actors_.size() >= kPrefetchActors && runq_.size() > 2) prefetch_ahead(a);
     runq_remove(a);
     a.state = ActorState::kRunning;
     current_ = a.id;

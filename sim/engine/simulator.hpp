@@ -50,9 +50,9 @@ class WaitQueue {
     std::vector<ActorId> waiters_;
 };
 
-struct Actor {
-    // What a step reads and writes comes first, in one cache line (64 B): at 4096 CPUs a
-    // random pick lands on a cold actor on almost every step.
+struct alignas(64) Actor {
+    // What a step reads and writes comes first, in one cache line (64 B, the struct is
+    // line-aligned): at 4096 CPUs a random pick lands on a cold actor on almost every step.
     ActorId id = kNoActor;
     CpuId cpu = 0;
     ActorState state = ActorState::kNew;
@@ -206,6 +206,12 @@ class Simulator {
         step_hook_ = fn;
         step_hook_ctx_ = ctx;
     }
+    // Called with an actor that will probably step soon, so the model can prefetch the
+    // state that step reads (an rdp). A hint only: it must not change anything.
+    void set_prefetch_hook(void (*fn)(void*, const Actor&), void* ctx) {
+        prefetch_hook_ = fn;
+        prefetch_hook_ctx_ = ctx;
+    }
 
     // ---- tracing
     bool tracing() const { return !sinks_.empty(); }
@@ -267,10 +273,18 @@ class Simulator {
     bool stop_requested_ = false;
     EventQueue queue_;
     std::deque<Actor> actors_;
-    // Dense per-actor scheduler bookkeeping (kept out of Actor: touched on every step).
-    std::vector<std::int32_t> runq_pos_;  // index in runq_, -1 if not queued
-    std::vector<std::int32_t> cpu_pos_;   // index in its CPU's `queued`
-    bool queued(ActorId id) const { return runq_pos_[static_cast<std::size_t>(id)] >= 0; }
+    // Dense per-actor scheduler bookkeeping (kept out of Actor: touched on every step; one
+    // 12-byte record, so a pick touches one line of it).
+    struct Slot {
+        std::int32_t runq_pos = -1;  // index in runq_, -1 if not queued
+        std::int32_t cpu_pos = -1;   // index in its CPU's `queued`
+        CpuId cpu = 0;
+    };
+    std::vector<Slot> slot_;
+    bool queued(ActorId id) const { return slot_[static_cast<std::size_t>(id)].runq_pos >= 0; }
+    // Prefetching for big machines: below this many actors everything stays in cache.
+    static constexpr std::size_t kPrefetchActors = 1024;
+    void prefetch_ahead(const Actor& a);
     std::vector<Cpu> cpus_;
     std::vector<CpuCold> cpu_cold_;
     std::vector<ActorId> runq_;
@@ -285,6 +299,8 @@ class Simulator {
     std::vector<StepRecord> ring_;
     void (*step_hook_)(void*, ActorId) = nullptr;
     void* step_hook_ctx_ = nullptr;
+    void (*prefetch_hook_)(void*, const Actor&) = nullptr;
+    void* prefetch_hook_ctx_ = nullptr;
 };
 
 }  // namespace rcusim::engine

@@ -415,6 +415,7 @@ class Kernel {
     void mod_timer(Group& g, std::int64_t expires_jiffies);
     void del_timer(Group& g);
     static void timer_cb(void* ctx, std::uint64_t arg);
+    static void prefetch_cb(void* ctx, const Actor& a);
     void emit_rdp_counters(const Rdp& rdp);
 
     // ---- segcblist / grace periods (kernel/gp)
@@ -451,6 +452,7 @@ class Kernel {
     std::vector<Group> groups_;
     std::vector<bool> nocb_mask_;
     std::vector<Callback> cbs_;
+    std::size_t planned_cbs_ = 0;  // callbacks the call_rcu streams will queue
     std::deque<Ctx> ctxs_;
     Lock barrier_mutex_;
     Lock barrier_lock_;
