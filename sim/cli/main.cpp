@@ -29,6 +29,7 @@
 #include "cli/report.hpp"
 #include "cli/view.hpp"
 #include "explore/campaign_io.hpp"
+#include "explore/background_digest.hpp"
 #include "explore/explore.hpp"
 #include "explore/fuzz.hpp"
 #include "explore/matrix.hpp"
@@ -235,6 +236,8 @@ int cmd_run(const std::string& file, const std::string& variant, std::optional<s
     // 4096 CPUs it is tens of MB), a run with violations is re-executed with it, as the
     // campaigns do.
     o.record_decisions = false;
+    explore::BackgroundDigest digester;  // hashes on another core when there is one
+    o.digester = &digester;
     auto t0 = Clock::now();
     spdlog::debug("running {} under {}", file, s.variant);
     scenario::RunResult r = scenario::run_scenario(s, o);
@@ -244,6 +247,8 @@ int cmd_run(const std::string& file, const std::string& variant, std::optional<s
     std::string repro;
     if (!r.violations.empty() && !repro_dir.empty()) {
         scenario::RunOptions again;
+        explore::BackgroundDigest digester_again;
+        again.digester = &digester_again;
         again.seed = seed;
         again.stop = {sig.flag()};
         scenario::RunResult logged = scenario::run_scenario(s, again);
@@ -335,7 +340,8 @@ int cmd_replay(const std::string& file, const std::string& trace_out, const std:
     std::vector<const std::atomic<bool>*> stop = {sig.flag()};
     if (t.full_flag()) stop.push_back(t.full_flag());
     auto t0 = Clock::now();
-    explore::ReplayResult rr = explore::replay(p, t.sinks(), stop);
+    explore::BackgroundDigest digester;
+    explore::ReplayResult rr = explore::replay(p, t.sinks(), stop, &digester);
     double wall = seconds_since(t0);
     if (int rc = stopped_early(sig, t, rr.run)) return rc;
     t.commit();

@@ -290,8 +290,9 @@ std::string repro_path(const std::string& dir, const Repro& r) {
 }
 
 ReplayResult replay(const Repro& r, std::vector<engine::TraceSink*> sinks,
-                    std::vector<const std::atomic<bool>*> stop) {
+                    std::vector<const std::atomic<bool>*> stop, trace::TraceDigest* digester) {
     scenario::RunOptions o;
+    o.digester = digester;
     o.seed = r.seed;
     o.strategy = "scripted";
     o.decisions = &r.decisions;

@@ -39,9 +39,11 @@ struct ReplayResult {
     scenario::RunResult run;
     bool digest_matches = false;
 };
-// `stop`: see scenario::RunOptions::stop (Ctrl-C, a trace size limit).
+// `stop`: see scenario::RunOptions::stop (Ctrl-C, a trace size limit); `digester`: see
+// scenario::RunOptions::digester.
 ReplayResult replay(const Repro& r, std::vector<engine::TraceSink*> sinks = {},
-                    std::vector<const std::atomic<bool>*> stop = {});
+                    std::vector<const std::atomic<bool>*> stop = {},
+                    trace::TraceDigest* digester = nullptr);
 
 // One-line JSON of a violation (the --json summary form).
 nlohmann::json violation_to_json(const check::Violation& v);

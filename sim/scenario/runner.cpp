@@ -129,7 +129,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& o) {
     }
 
     engine::Simulator sim(sc, *strategy, s.cpus);
-    trace::DigestSink digest;
+    trace::DigestSink own_digest;
+    trace::TraceDigest& digest = o.digester ? *o.digester : own_digest;
     if (o.digest) sim.add_sink(&digest);
     for (auto* sink : o.sinks) sim.add_sink(sink);
 

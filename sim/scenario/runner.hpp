@@ -14,6 +14,7 @@
 #include "engine/simulator.hpp"
 #include "kernel/goals.hpp"
 #include "scenario/scenario.hpp"
+#include "trace/sinks.hpp"
 
 namespace rcusim::scenario {
 
@@ -24,6 +25,9 @@ struct RunOptions {
     engine::Strategy* strategy_impl = nullptr;       // a strategy object (PCT, exhaustive, ...)
     std::vector<engine::TraceSink*> sinks;
     bool digest = true;            // compute the trace digest (costs ~a jsonl render per event)
+    // Computes the digest instead of the run's own DigestSink (e.g. on another thread:
+    // explore/background_digest.hpp). Must be fresh; used only when `digest` is set.
+    trace::TraceDigest* digester = nullptr;
     bool record_decisions = true;  // keep the decision log (RunResult::decisions)
     bool stop_on_error = false;    // stop at the first error-severity violation
     std::optional<std::uint64_t> max_steps;  // overrides run.max_steps

@@ -563,7 +563,7 @@ void DigestSink::on_event(const TraceEvent& e) {
     }
 }
 
-std::string DigestSink::digest() const {
+std::string DigestSink::current() const {
     Sha256 s = sha_;
     s.update(pending_);
     return "sha256:" + s.hex();

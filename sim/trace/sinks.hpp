@@ -126,13 +126,21 @@ class TextSink : public engine::TraceSink {
     std::string line_;
 };
 
+// A sink that fingerprints the stream: the SHA-256 of its JSONL rendering.
+class TraceDigest : public engine::TraceSink {
+   public:
+    // "sha256:<64 lowercase hex>" of everything seen so far (may be called at any time).
+    virtual std::string digest() = 0;
+};
+
 // SHA-256 of the JSONL rendering of the events, without keeping the trace in memory.
-class DigestSink : public engine::TraceSink {
+class DigestSink : public TraceDigest {
    public:
     void on_event(const engine::TraceEvent& e) override;
 
     // "sha256:<64 lowercase hex>" of everything seen so far (may be called at any time).
-    std::string digest() const;
+    std::string digest() override { return current(); }
+    std::string current() const;
     std::uint64_t events() const { return events_; }
     std::uint64_t bytes() const { return bytes_; }
 

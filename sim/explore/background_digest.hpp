@@ -1,0 +1,64 @@
+// BackgroundDigest: the trace digest (SHA-256 of the JSONL rendering, the same value as
+// trace::DigestSink) computed on a second thread.
+//
+// At 4096 CPUs a run emits about 200 bytes of JSONL per step; rendering and hashing them
+// costs more than simulating the step. The simulation thread only copies each event
+// (its text into a per-chunk arena) and hands full chunks to a worker that renders and
+// hashes them in order, so the digest does not depend on timing. On one core it costs a
+// little more than hashing inline; with a free core the run goes at the simulator's speed.
+//
+// Threads live at explore/ and above (DESIGN.md, determinism rules): the scenario runner
+// takes any trace::TraceDigest, the CLI passes this one for `run` and `replay`.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "trace/sinks.hpp"
+
+namespace rcusim::explore {
+
+class BackgroundDigest final : public trace::TraceDigest {
+   public:
+    BackgroundDigest();
+    ~BackgroundDigest() override;
+    BackgroundDigest(const BackgroundDigest&) = delete;
+    BackgroundDigest& operator=(const BackgroundDigest&) = delete;
+
+    void on_event(const engine::TraceEvent& e) override;
+    // Waits for the worker to hash everything seen so far.
+    std::string digest() override;
+
+    // Events per chunk handed to the worker; at most kChunks chunks exist (back-pressure:
+    // the simulation waits when the worker is that far behind).
+    static constexpr std::size_t kChunkEvents = 8192;
+    static constexpr std::size_t kChunks = 8;
+
+   private:
+    struct Chunk {
+        std::vector<engine::TraceEvent> events;  // text points into `text` by offset
+        std::vector<std::uint32_t> text_len;
+        std::string text;
+    };
+    void submit();  // hands `current_` to the worker
+    void work();
+
+    std::unique_ptr<Chunk> current_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::unique_ptr<Chunk>> full_;  // submitted, not hashed yet
+    std::vector<std::unique_ptr<Chunk>> free_;
+    std::size_t in_use_ = 0;    // chunks allocated and not on the free list
+    bool busy_ = false;         // the worker is hashing a chunk
+    bool stop_ = false;
+    trace::DigestSink sink_;    // worker-owned between digest() calls
+    std::thread worker_;
+};
+
+}  // namespace rcusim::explore
