@@ -812,9 +812,20 @@ int main(int argc, char** argv) {
                        "into this folder");
     matrix->add_flag("--json", json, "print one JSON document on stdout");
 
-    std::string bench_only;
+    cli::BenchOptions bench_opts;
     auto* bench = app.add_subcommand("bench", "run the built-in benchmarks and print their figures");
-    bench->add_option("--only", bench_only, "one benchmark: engine, model, fuzz, race, explore");
+    bench->add_option("--only", bench_opts.only, "one benchmark: engine, model, fuzz, race, explore")
+        ->check(CLI::IsMember({"engine", "model", "fuzz", "race", "explore"}));
+    bench->add_option("--cpus", bench_opts.cpus,
+                      "machine sizes of the model benchmark (default 64,256,1024,4096)")
+        ->delimiter(',')
+        ->check(CLI::Range(1, 4096));
+    bench->add_option("--repeat", bench_opts.repeat,
+                      "runs per model row or scenario; the best and the median are reported")
+        ->check(CLI::Range(1, 100));
+    bench->add_option("--scenario", bench_opts.scenarios,
+                      "time a scenario file instead: the simulation alone and as `run` runs it "
+                      "(repeatable)");
     bench->add_flag("--json", json, "print one JSON document on stdout");
 
     std::vector<std::string> dirs;
@@ -854,7 +865,9 @@ int main(int argc, char** argv) {
         if (*matrix) return cmd_matrix(files, variant_list, budget, jobs, matrix_out, json);
         if (*view) return cli::cmd_view(file, view_port, view_html);
         if (*bench) {
-            auto j = cli::run_benchmarks(bench_only, json);
+            bench_opts.quiet = json;
+            for (const auto& f : bench_opts.scenarios) load(f, "");  // bad input: exit 2 first
+            auto j = cli::run_benchmarks(bench_opts);
             if (json) std::cout << j.dump(2) << "\n";
             return 0;
         }

@@ -150,7 +150,7 @@ ActorId Simulator::create(std::string name, CpuId cpu, void* user) {
     ref.name = std::move(name);
     ref.cpu = cpu;
     ref.user = user;
-    slot_.push_back({-1, -1, cpu});
+    slot_.push_back({-1, -1, cpu, -1, nullptr, user});
     cpu_cold_[static_cast<std::size_t>(cpu)].members.push_back(id);
     emit({.type = TraceType::kActorNew, .cpu = cpu, .actor = id, .text = ref.name});
     return id;
@@ -159,7 +159,7 @@ ActorId Simulator::create(std::string name, CpuId cpu, void* user) {
 void Simulator::start(ActorId id, Task<void> body, Time start_at) {
     Actor& ref = actor(id);
     RCUSIM_ASSERT(ref.state == ActorState::kNew);
-    ref.resume_point = body.handle();
+    set_resume(ref, body.handle(), ref.label_arg);
     ref.body = std::move(body);
     if (start_at <= now_) {
         make_runnable(ref);
@@ -185,17 +185,15 @@ void Simulator::wake_sleeper_cb(void* ctx, std::uint64_t arg) {
 }
 
 void Simulator::PointAwaiter::await_suspend(std::coroutine_handle<> h) {
-    self->resume_point = h;
+    sim->set_resume(*self, h, arg);
     self->label = label;
-    self->label_arg = arg;
     self->resource = res;
     sim->make_runnable(*self);
 }
 
 void Simulator::BlockAwaiter::await_suspend(std::coroutine_handle<> h) {
-    self->resume_point = h;
+    sim->set_resume(*self, h, arg);
     self->label = label;
-    self->label_arg = arg;
     self->resource = res;
     self->state = ActorState::kBlocked;
     self->blocked_on = wq;
@@ -203,9 +201,8 @@ void Simulator::BlockAwaiter::await_suspend(std::coroutine_handle<> h) {
 }
 
 void Simulator::SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
-    self->resume_point = h;
+    sim->set_resume(*self, h, -1);
     self->label = label;
-    self->label_arg = -1;
     self->resource = 0;
     self->state = ActorState::kSleeping;
     ++self->wake_token;
@@ -294,35 +291,41 @@ void Simulator::runq_remove(Actor& a) {
 }
 
 // At thousands of runnable actors nearly every pick lands on an actor, CPU record,
-// coroutine frame and rdp that are not in any cache, and the step stalls on each in turn.
-// The random strategy can tell what the next two picks would be if the run queue keeps
-// its size (the common case: the stepping actor is queued again at the end, the last
-// entry moves into its slot). Two steps ahead: the actor's record; one step ahead (that
-// record is in cache by now if the guess held): what it points to. A wrong guess only
-// wastes a prefetch; nothing here changes a decision.
-void Simulator::prefetch_ahead(const Actor& a) {
+// coroutine frame, context and rdp that are in no cache, and the step would stall on each
+// in turn (each address comes from the previous one). The random strategy can tell what
+// the next picks would be if the run queue kept its size, so:
+//  * before a step, two picks ahead (a guess: the stepping actor is usually queued again at
+//    the end and the last entry moves into its slot): the actor's record and slot;
+//  * after a step, the next pick (exact unless a timer or a delay intervenes): from its
+//    slot, all at once, its record, CPU record, frame, context and, through the model's
+//    hook, its rdp. The misses then overlap instead of following one another.
+// A wrong guess only wastes a prefetch; nothing here changes a decision.
+void Simulator::prefetch_far(const Actor& a) {
     const std::size_t n = runq_.size();
     std::uint64_t idx[2];
     if (!strategy_.peek_picks(n, idx)) return;
     const auto pos_a = static_cast<std::uint64_t>(slot_[static_cast<std::size_t>(a.id)].runq_pos);
-    auto guess = [&](std::uint64_t i) {
-        if (i == pos_a) return runq_.back();
-        if (i == n - 1) return a.id;
-        return runq_[i];
-    };
-    const ActorId far = guess(idx[1]);
+    const std::uint64_t i = idx[1];
+    const ActorId far = i == pos_a ? runq_.back() : i == n - 1 ? a.id : runq_[i];
     __builtin_prefetch(&actor(far));
     __builtin_prefetch(&slot_[static_cast<std::size_t>(far)]);
-    const ActorId near = guess(idx[0]);
-    if (near == a.id) return;
-    const Actor& b = actor(near);
-    __builtin_prefetch(&cpus_[static_cast<std::size_t>(slot_[static_cast<std::size_t>(near)].cpu)]);
-    if (void* frame = b.resume_point.address()) {
-        __builtin_prefetch(frame);
-        __builtin_prefetch(static_cast<char*>(frame) + 64);
+}
+
+void Simulator::prefetch_next() {
+    const std::size_t n = runq_.size();
+    if (n < 2) return;
+    std::uint64_t idx[2];
+    if (!strategy_.peek_picks(n, idx)) return;
+    const ActorId next = runq_[idx[0]];
+    const Slot& sl = slot_[static_cast<std::size_t>(next)];
+    __builtin_prefetch(&actor(next));
+    __builtin_prefetch(&cpus_[static_cast<std::size_t>(sl.cpu)]);
+    if (sl.frame) {
+        __builtin_prefetch(sl.frame);
+        __builtin_prefetch(static_cast<char*>(sl.frame) + 64);
     }
-    if (b.user) __builtin_prefetch(b.user);
-    if (prefetch_hook_) prefetch_hook_(prefetch_hook_ctx_, b);
+    if (sl.user) __builtin_prefetch(sl.user);
+    if (prefetch_hook_) prefetch_hook_(prefetch_hook_ctx_, sl.cpu, sl.label_arg);
 }
 
 void Simulator::irq_disable(Actor& self) {
@@ -408,7 +411,8 @@ bool Simulator::release_due_delays() {
 }
 
 void Simulator::run_step(Actor& a) {
-    if (actors_.size() >= kPrefetchActors && runq_.size() > 2) prefetch_ahead(a);
+    const bool prefetch = actors_.size() >= kPrefetchActors;
+    if (prefetch && runq_.size() > 2) prefetch_far(a);
     runq_remove(a);
     a.state = ActorState::kRunning;
     current_ = a.id;
@@ -440,6 +444,7 @@ void Simulator::run_step(Actor& a) {
     }
     strategy_.after_step(a);
     if (step_hook_) step_hook_(step_hook_ctx_, a.id);
+    if (prefetch) prefetch_next();
 }
 
 void Simulator::finish_actor(Actor& a) {
@@ -452,7 +457,7 @@ void Simulator::finish_actor(Actor& a) {
     *it = m.back();
     m.pop_back();
     a.body = Task<void>{};
-    a.resume_point = {};
+    set_resume(a, {}, a.label_arg);
 }
 
 Simulator::StopReason Simulator::run(Time until) {

@@ -206,9 +206,10 @@ class Simulator {
         step_hook_ = fn;
         step_hook_ctx_ = ctx;
     }
-    // Called with an actor that will probably step soon, so the model can prefetch the
-    // state that step reads (an rdp). A hint only: it must not change anything.
-    void set_prefetch_hook(void (*fn)(void*, const Actor&), void* ctx) {
+    // Called with the CPU and step argument (Actor::label_arg) of an actor that will
+    // probably step next, so the model can prefetch the state that step reads (an rdp).
+    // A hint only: it must not change anything.
+    void set_prefetch_hook(void (*fn)(void*, CpuId, std::int32_t), void* ctx) {
         prefetch_hook_ = fn;
         prefetch_hook_ctx_ = ctx;
     }
@@ -275,16 +276,29 @@ class Simulator {
     std::deque<Actor> actors_;
     // Dense per-actor scheduler bookkeeping (kept out of Actor: touched on every step; one
     // 12-byte record, so a pick touches one line of it).
-    struct Slot {
+    // It also keeps what a prefetch needs, so that prefetching for an actor does not wait
+    // for its record: where it resumes, its model context and its next step's argument.
+    struct alignas(32) Slot {
         std::int32_t runq_pos = -1;  // index in runq_, -1 if not queued
         std::int32_t cpu_pos = -1;   // index in its CPU's `queued`
         CpuId cpu = 0;
+        std::int32_t label_arg = -1;  // Actor::label_arg
+        void* frame = nullptr;        // Actor::resume_point's coroutine frame
+        void* user = nullptr;         // Actor::user
     };
+    void set_resume(Actor& a, std::coroutine_handle<> h, std::int32_t arg) {
+        a.resume_point = h;
+        a.label_arg = arg;
+        Slot& sl = slot_[static_cast<std::size_t>(a.id)];
+        sl.frame = h.address();
+        sl.label_arg = arg;
+    }
     std::vector<Slot> slot_;
     bool queued(ActorId id) const { return slot_[static_cast<std::size_t>(id)].runq_pos >= 0; }
     // Prefetching for big machines: below this many actors everything stays in cache.
     static constexpr std::size_t kPrefetchActors = 1024;
-    void prefetch_ahead(const Actor& a);
+    void prefetch_far(const Actor& a);
+    void prefetch_next();
     std::vector<Cpu> cpus_;
     std::vector<CpuCold> cpu_cold_;
     std::vector<ActorId> runq_;
@@ -299,7 +313,7 @@ class Simulator {
     std::vector<StepRecord> ring_;
     void (*step_hook_)(void*, ActorId) = nullptr;
     void* step_hook_ctx_ = nullptr;
-    void (*prefetch_hook_)(void*, const Actor&) = nullptr;
+    void (*prefetch_hook_)(void*, CpuId, std::int32_t) = nullptr;
     void* prefetch_hook_ctx_ = nullptr;
 };
 

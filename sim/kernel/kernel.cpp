@@ -86,11 +86,11 @@ Kernel::Kernel(Simulator& sim, Config cfg) : sim_(sim), cfg_(std::move(cfg)) {
 Kernel::~Kernel() { sim_.set_prefetch_hook(nullptr, nullptr); }
 
 // The rdp an actor's next step probably works on: the one its step label names (locks,
-// scans: label_arg is the rdp's CPU), else its own CPU's. The whole rdp is a few lines.
-void Kernel::prefetch_cb(void* ctx, const Actor& a) {
+// scans: the argument is the rdp's CPU), else its own CPU's. The whole rdp is a few lines.
+void Kernel::prefetch_cb(void* ctx, CpuId cpu, std::int32_t label_arg) {
     const auto* k = static_cast<const Kernel*>(ctx);
     const auto n = static_cast<std::int32_t>(k->rdps_.size());
-    const CpuId c = a.label_arg >= 0 && a.label_arg < n ? a.label_arg : a.cpu;
+    const CpuId c = label_arg >= 0 && label_arg < n ? label_arg : cpu;
     if (c < 0 || c >= n) return;
     const auto* p = reinterpret_cast<const char*>(k->rdps_[static_cast<std::size_t>(c)].get());
     for (std::size_t off = 0; off < sizeof(Rdp); off += 64) __builtin_prefetch(p + off);
