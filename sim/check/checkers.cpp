@@ -1,5 +1,7 @@
 #include "check/checkers.hpp"
 
+#include <boost/container/small_vector.hpp>
+
 #include <algorithm>
 
 namespace rcusim::check {
@@ -192,9 +194,19 @@ void Checkers::lock_wait(const Actor& a, const Lock& l) { check_deadlock(a); }
 void Checkers::waits_for(const Actor& a, ActorId) { check_deadlock(a); }
 
 // Follows the waits-for chain from `a`: a lock's owner, or the actor a work/IPI waits for.
+// Runs at every contended acquisition: the chain is kept as ids and rendered only when
+// there is something to report.
 void Checkers::check_deadlock(const Actor& a) {
-    std::vector<ActorId> chain{a.id};
-    std::string path = who(a.id);
+    boost::container::small_vector<ActorId, 8> chain{a.id};
+    boost::container::small_vector<const Lock*, 8> via;  // via[i]: what chain[i] waits on
+    auto path = [&] {
+        std::string p = who(a.id);
+        for (std::size_t i = 0; i < via.size(); ++i) {
+            p += via[i] ? " -> waits for " + via[i]->display() + " held by " + who(chain[i + 1])
+                        : " -> waits for the completion of " + who(chain[i + 1]);
+        }
+        return p;
+    };
     ActorId cur = a.id;
     for (int hops = 0; hops < 64; ++hops) {
         const Lock* l = k_.waiting_lock(cur);
@@ -202,7 +214,6 @@ void Checkers::check_deadlock(const Actor& a) {
         if (l) {
             if (!l->locked) return;
             next = l->owner;
-            path += " -> waits for " + l->display() + " held by " + who(next);
             if (l->owner_returned) {
                 std::string text = l->sleeping
                                        ? header("INFO: task blocked forever on a leaked lock!")
@@ -219,19 +230,22 @@ void Checkers::check_deadlock(const Actor& a) {
             next = k_.waiting_actor(cur);
             if (next == kernel::kNoActor) return;
             if (k_.sim().actor(next).state == engine::ActorState::kDone) return;
-            path += " -> waits for the completion of " + who(next);
         }
         if (next == kernel::kNoActor) return;
-        if (std::find(chain.begin(), chain.end(), next) != chain.end()) {
+        via.push_back(l);
+        const bool cycle = std::find(chain.begin(), chain.end(), next) != chain.end();
+        chain.push_back(next);
+        if (cycle) {
+            const std::string p = path();
             std::string text = header("WARNING: deadlock: cycle in the waits-for graph!");
-            text += path + "\n";
+            text += p + "\n";
             std::string obj = l ? l->display() : "completion";
-            report("deadlock", &a, chain, obj,
+            chain.pop_back();
+            report("deadlock", &a, std::vector<ActorId>(chain.begin(), chain.end()), obj,
                    kernel::Kernel::ctx(a).ops.empty() ? "" : kernel::Kernel::ctx(a).ops.back(),
-                   "waits-for cycle: " + path, text);
+                   "waits-for cycle: " + p, text);
             return;
         }
-        chain.push_back(next);
         cur = next;
     }
 }

@@ -79,20 +79,7 @@ constexpr std::uint32_t kSteadyOffloaded =
 Liveness::Liveness(kernel::Kernel& k, Checkers& out) : k_(k), out_(out) {
     tick_ = k.tick();
     const auto n = static_cast<std::size_t>(k.ncpus());
-    gen_.assign(n, 0);
-    scan_due_.assign(n, engine::kTimeMax);
-    scan_since_.assign(n, 0);
-    scan_who_.assign(n, kernel::kNoActor);
-    scan_gen_.assign(n, 0);
-    scan_step_.assign(n, 0);
-    scan_time_.assign(n, 0);
-    nonlazy_.assign(n, Tracked{});
-    lazy_.assign(n, Tracked{});
-    suspect_.assign(n, 0);
-    suspect_since_.assign(n, 0);
-    suspect_step_.assign(n, 0);
-    suspect_due_.assign(n, 0);
-    suspect_why_.assign(n, std::string());
+    rs_.assign(n, PerRdp{});
     // The group size is only known after boot; the largest group is at most the stride.
     int stride = k.config().group_size;
     if (stride <= 0) {
@@ -143,15 +130,15 @@ const char* Liveness::stranded_why(const Rdp& r, bool assume_asleep) const {
 
 void Liveness::check_stranded(const Rdp& r, bool assume_asleep) {
     const auto c = static_cast<std::size_t>(r.cpu);
-    if (suspect_[c]) return;
+    if (rs_[c].suspect) return;
     const char* why = stranded_why(r, assume_asleep);
     if (!why) return;
     const Group& g = k_.groups()[static_cast<std::size_t>(r.group)];
-    suspect_[c] = 1;
-    suspect_since_[c] = k_.sim().now();
-    suspect_step_[c] = k_.sim().steps();
-    suspect_due_[c] = k_.sim().now() + slack_ + tick_;
-    suspect_why_[c] = std::string(why) + " (" + group_state(g) + ")";
+    rs_[c].suspect = 1;
+    rs_[c].suspect_since = k_.sim().now();
+    rs_[c].suspect_step = k_.sim().steps();
+    rs_[c].suspect_due = k_.sim().now() + slack_ + tick_;
+    rs_[c].suspect_why = std::string(why) + " (" + group_state(g) + ")";
     suspects_.push_back(r.cpu);
 }
 
@@ -165,18 +152,18 @@ void Liveness::judge_suspects(bool final) {
     for (std::size_t i = 0; i < suspects_.size(); ++i) {
         const CpuId cpu = suspects_[i];
         const auto c = static_cast<std::size_t>(cpu);
-        if (!suspect_[c]) continue;
+        if (!rs_[c].suspect) continue;
         const Rdp& r = k_.rdp(cpu);
-        if (now < suspect_due_[c]) {
-            if (final || scan_step_[c] > suspect_step_[c] || !stranded_why(r, false)) {
-                suspect_[c] = 0;
+        if (now < rs_[c].suspect_due) {
+            if (final || rs_[c].scan_step > rs_[c].suspect_step || !stranded_why(r, false)) {
+                rs_[c].suspect = 0;
                 continue;
             }
             suspects_[kept++] = cpu;
             continue;
         }
-        suspect_[c] = 0;
-        if (scan_step_[c] > suspect_step_[c] && scan_time_[c] <= suspect_due_[c]) continue;
+        rs_[c].suspect = 0;
+        if (rs_[c].scan_step > rs_[c].suspect_step && rs_[c].scan_time <= rs_[c].suspect_due) continue;
         report_stranded(cpu);
     }
     suspects_.resize(kept);
@@ -236,25 +223,25 @@ void Liveness::call_rcu_queued(const Actor& a, const Rdp& r, const kernel::Callb
         if (g.nocb_gp_sleep && (!rcuog_idle(g) || g.waiting_gp))
             base = std::max(base, 2 * gp + tick_);
         const Time due = now + base + slack_;
-        if (due < scan_due_[c]) {
-            if (scan_due_[c] == engine::kTimeMax) {
-                scan_since_[c] = now;
-                scan_who_[c] = a.id;
+        if (due < rs_[c].scan_due) {
+            if (rs_[c].scan_due == engine::kTimeMax) {
+                rs_[c].scan_since = now;
+                rs_[c].scan_who = a.id;
             }
-            scan_due_[c] = due;
-            push(due, DueKind::kScan, r.cpu, scan_gen_[c]);
+            rs_[c].scan_due = due;
+            push(due, DueKind::kScan, r.cpu, rs_[c].scan_gen);
         }
     } else if (cb.where == CbWhere::kBypass) {
-        Tracked& tr = cb.lazy ? lazy_[c] : nonlazy_[c];
+        Tracked& tr = cb.lazy ? rs_[c].lazy : rs_[c].nonlazy;
         const bool tracking =
-            tr.cb >= 0 && tr.gen == gen_[c] &&
+            tr.cb >= 0 && tr.gen == rs_[c].gen &&
             k_.callbacks()[static_cast<std::size_t>(tr.cb)].where == CbWhere::kBypass;
         if (!tracking) {
-            tr = Tracked{cb.id, gen_[c], a.id, 0};
+            tr = Tracked{cb.id, rs_[c].gen, a.id, 0};
             const Time due = cb.lazy ? r.bypass_first * tick_ + 2 * k_.config().lazy_flush +
                                            2 * gp + 3 * tick_ + 3 * slack_
                                      : now + 2 * gp + 3 * tick_ + 3 * slack_;
-            push(due, cb.lazy ? DueKind::kLazyBypass : DueKind::kNonLazyBypass, r.cpu, gen_[c],
+            push(due, cb.lazy ? DueKind::kLazyBypass : DueKind::kNonLazyBypass, r.cpu, rs_[c].gen,
                  cb.id);
         }
     }
@@ -263,12 +250,12 @@ void Liveness::call_rcu_queued(const Actor& a, const Rdp& r, const kernel::Callb
 
 void Liveness::nocb_gp_scan(const Actor&, const Group&, const Rdp& r) {
     const auto c = static_cast<std::size_t>(r.cpu);
-    scan_step_[c] = k_.sim().steps();
-    scan_time_[c] = k_.sim().now();
-    if (scan_due_[c] == engine::kTimeMax) return;
-    if (k_.sim().now() > scan_due_[c]) scan_overdue(r.cpu, "late");
-    scan_due_[c] = engine::kTimeMax;
-    scan_gen_[c]++;
+    rs_[c].scan_step = k_.sim().steps();
+    rs_[c].scan_time = k_.sim().now();
+    if (rs_[c].scan_due == engine::kTimeMax) return;
+    if (k_.sim().now() > rs_[c].scan_due) scan_overdue(r.cpu, "late");
+    rs_[c].scan_due = engine::kTimeMax;
+    rs_[c].scan_gen++;
 }
 
 void Liveness::rcuog_sleep(const Actor&, const Group& g) { check_group(g, true); }
@@ -349,18 +336,18 @@ void Liveness::kernel_note(const Actor& a, const char* what, CpuId rdp) {
     // rcuog could not take the bypass lock: it re-arms its timer and flushes on a later pass.
     const auto c = static_cast<std::size_t>(rdp);
     const Time now = k_.sim().now();
-    nonlazy_[c].extend_to = now + 3 * tick_ + 2 * slack_;
-    lazy_[c].extend_to = now + k_.config().lazy_flush + 3 * tick_ + 2 * slack_;
+    rs_[c].nonlazy.extend_to = now + 3 * tick_ + 2 * slack_;
+    rs_[c].lazy.extend_to = now + k_.config().lazy_flush + 3 * tick_ + 2 * slack_;
 }
 
 void Liveness::flags_written(const Rdp& r) {
     const auto c = static_cast<std::size_t>(r.cpu);
-    ++gen_[c];
-    nonlazy_[c] = Tracked{};
-    lazy_[c] = Tracked{};
-    suspect_[c] = 0;
-    scan_due_[c] = engine::kTimeMax;
-    scan_gen_[c]++;
+    ++rs_[c].gen;
+    rs_[c].nonlazy = Tracked{};
+    rs_[c].lazy = Tracked{};
+    rs_[c].suspect = 0;
+    rs_[c].scan_due = engine::kTimeMax;
+    rs_[c].scan_gen++;
 }
 
 // ---- deadlines -----------------------------------------------------------------------------
@@ -372,18 +359,18 @@ void Liveness::scan_overdue(CpuId cpu, const char* how) {
     const Time now = k_.sim().now();
     const std::string obj = "rcuog[" + std::to_string(g.leader) + "]";
     std::string text = out_.header("rcusim: rcuog did not look at a non-lazy callback in time");
-    text += "call_rcu() by " + who(scan_who_[c]) + " at " + t(scan_since_[c]) +
+    text += "call_rcu() by " + who(rs_[c].scan_who) + " at " + t(rs_[c].scan_since) +
             " left a callback waiting in ->cblist of rdp " + std::to_string(cpu) + "; rcuog/" +
-            std::to_string(g.leader) + " had to take its nocb_lock by " + t(scan_due_[c]) +
+            std::to_string(g.leader) + " had to take its nocb_lock by " + t(rs_[c].scan_due) +
             " (MODEL.md I12b: at once with IRQs on, within one jiffy with "
             "IRQs off,\nafter the grace period it waits for otherwise; slack " +
             t(slack_) + "), but " +
             (std::string(how) == "late" ? "only did at " + t(now) : "has not by " + t(now)) +
             ".\n  now: " + group_state(g) + "\n";
-    out_.report("latency", nullptr, {scan_who_[c], g.rcuog, g.timer_actor}, obj, "call_rcu",
+    out_.report("latency", nullptr, {rs_[c].scan_who, g.rcuog, g.timer_actor}, obj, "call_rcu",
                 "rcuog/" + std::to_string(g.leader) + " looked at rdp " + std::to_string(cpu) +
-                    " " + t(now - scan_since_[c]) + " after a non-lazy call_rcu() (bound " +
-                    t(scan_due_[c] - scan_since_[c]) + ")",
+                    " " + t(now - rs_[c].scan_since) + " after a non-lazy call_rcu() (bound " +
+                    t(rs_[c].scan_due - rs_[c].scan_since) + ")",
                 text);
 }
 
@@ -414,19 +401,19 @@ void Liveness::expire(const Due& d) {
     switch (d.kind) {
         case DueKind::kScan: {
             const auto c = static_cast<std::size_t>(d.idx);
-            if (d.gen != scan_gen_[c] || d.deadline != scan_due_[c]) return;
+            if (d.gen != rs_[c].scan_gen || d.deadline != rs_[c].scan_due) return;
             if (!steady(k_.rdp(d.idx))) return;
             scan_overdue(d.idx, "missed");
-            scan_due_[c] = engine::kTimeMax;
-            scan_gen_[c]++;
+            rs_[c].scan_due = engine::kTimeMax;
+            rs_[c].scan_gen++;
             return;
         }
         case DueKind::kNonLazyBypass:
         case DueKind::kLazyBypass: {
             const auto c = static_cast<std::size_t>(d.idx);
             const bool lazy = d.kind == DueKind::kLazyBypass;
-            Tracked& tr = lazy ? lazy_[c] : nonlazy_[c];
-            if (d.gen != gen_[c]) return;
+            Tracked& tr = lazy ? rs_[c].lazy : rs_[c].nonlazy;
+            if (d.gen != rs_[c].gen) return;
             const kernel::Callback& cb = k_.callbacks()[static_cast<std::size_t>(d.cb)];
             if (cb.where != CbWhere::kBypass) {
                 if (tr.cb == d.cb) tr = Tracked{};
@@ -492,14 +479,14 @@ void Liveness::report_stranded(CpuId cpu) {
     text += "rdp " + std::to_string(cpu) + " has " + std::to_string(r.bypass.size()) +
             " callbacks in its bypass (" + std::to_string(r.lazy_in_bypass) + " lazy) and " +
             (pend_cbs(r) ? "callbacks waiting in ->cblist" : "no callback waiting in ->cblist") +
-            ";\nat " + t(suspect_since_[c]) + ": " + suspect_why_[c] + ".\nNothing moved them by " +
-            t(suspect_due_[c]) + " (now " + t(now) +
+            ";\nat " + t(rs_[c].suspect_since) + ": " + rs_[c].suspect_why + ".\nNothing moved them by " +
+            t(rs_[c].suspect_due) + " (now " + t(now) +
             "; MODEL.md I12: the no-CBs GP kthread\nmust not be in an indefinite or lazy-only "
             "sleep while a non-lazy waiter exists; slack " +
             t(slack_) + ").\n  now: " + group_state(g) + "\n";
     out_.report("stranded-callbacks", nullptr, {g.rcuog, g.timer_actor}, obj, "nocb_gp_wait",
                 "rdp " + std::to_string(cpu) + ": callbacks stranded since " +
-                    t(suspect_since_[c]) + ": " + suspect_why_[c],
+                    t(rs_[c].suspect_since) + ": " + rs_[c].suspect_why,
                 text);
 }
 
@@ -546,12 +533,12 @@ void Liveness::finish() {
                 break;
             }
         }
-        if (!quiescent && (now - scan_time_[i] <= slack_ + tick_ || now - oldest <= slack_ + tick_))
+        if (!quiescent && (now - rs_[i].scan_time <= slack_ + tick_ || now - oldest <= slack_ + tick_))
             continue;
         const Group& g = k_.groups()[static_cast<std::size_t>(r.group)];
-        suspect_since_[i] = std::max(oldest, scan_time_[i]);
-        suspect_due_[i] = now;
-        suspect_why_[i] =
+        rs_[i].suspect_since = std::max(oldest, rs_[i].scan_time);
+        rs_[i].suspect_due = now;
+        rs_[i].suspect_why =
             std::string(why) + " (" + group_state(g) + (quiescent ? "; the machine is idle)" : ")");
         report_stranded(c);
     }

@@ -95,22 +95,26 @@ class Liveness {
     std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due_;
     std::uint64_t seq_ = 0;
 
-    // Per rdp.
-    std::vector<std::uint64_t> gen_;        // bumped when its flags change
-    std::vector<engine::Time> scan_due_;    // rcuog must scan it by then (kTimeMax: no)
-    std::vector<engine::Time> scan_since_;  // when the oldest such obligation began
-    std::vector<kernel::ActorId> scan_who_;
-    std::vector<std::uint64_t> scan_gen_;
-    std::vector<std::uint64_t> scan_step_;  // last rcuog scan (simulator step)
-    std::vector<engine::Time> scan_time_;   // and its virtual time
-    std::vector<Tracked> nonlazy_;          // oldest non-lazy callback in the bypass
-    std::vector<Tracked> lazy_;             // oldest lazy callback in the bypass
-    std::vector<std::uint8_t> suspect_;     // a stranded state waits for confirmation
-    std::vector<engine::Time> suspect_since_;
-    std::vector<std::uint64_t> suspect_step_;
-    std::vector<engine::Time> suspect_due_;
-    std::vector<kernel::CpuId> suspects_;  // rdps with suspect_ set
-    std::vector<std::string> suspect_why_;
+    // Per rdp, one record (an rdp's checks read several of these together; at 4096 CPUs
+    // separate arrays meant a cache miss per field).
+    struct PerRdp {
+        std::uint64_t gen = 0;                     // bumped when its flags change
+        engine::Time scan_due = engine::kTimeMax;  // rcuog must scan it by then (kTimeMax: no)
+        engine::Time scan_since = 0;               // when the oldest such obligation began
+        std::uint64_t scan_gen = 0;
+        std::uint64_t scan_step = 0;               // last rcuog scan (simulator step)
+        engine::Time scan_time = 0;                // and its virtual time
+        kernel::ActorId scan_who = kernel::kNoActor;
+        std::uint8_t suspect = 0;                  // a stranded state waits for confirmation
+        Tracked nonlazy;                           // oldest non-lazy callback in the bypass
+        Tracked lazy;                              // oldest lazy callback in the bypass
+        engine::Time suspect_since = 0;
+        std::uint64_t suspect_step = 0;
+        engine::Time suspect_due = 0;
+        std::string suspect_why;
+    };
+    std::vector<PerRdp> rs_;
+    std::vector<kernel::CpuId> suspects_;  // rdps with suspect set
 
     // The rcu_barrier() in progress (barrier_mutex serialises them).
     kernel::ActorId barrier_actor_ = kernel::kNoActor;
