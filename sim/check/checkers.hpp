@@ -65,6 +65,7 @@ class Checkers final : public kernel::Observer {
     void barrier_wait(const kernel::Actor&) override;
     void barrier_done(const kernel::Actor&) override;
     void step_end(kernel::ActorId) override;
+    void prefetch(kernel::CpuId c) const override { live_.prefetch(c); }
 
    private:
     friend class Liveness;  // reports through report(), header(), who()

@@ -41,6 +41,10 @@ class Liveness {
     void kernel_note(const kernel::Actor&, const char* what, kernel::CpuId rdp);
     void flags_written(const kernel::Rdp&);
     void step_end();
+    void prefetch(kernel::CpuId c) const {
+        const auto* p = reinterpret_cast<const char*>(&rs_[static_cast<std::size_t>(c)]);
+        for (std::size_t off = 0; off < sizeof(PerRdp); off += 64) __builtin_prefetch(p + off);
+    }
     void finish();
 
     // The scheduler allowance of every bound (see liveness.cpp).

@@ -351,6 +351,8 @@ void Simulator::irq_enable(Actor& self) {
     c.irq_owner = kNoActor;
     // make_runnable() cannot park on this CPU now, so c.parked is not appended to meanwhile.
     auto& parked = cpu_cold_[static_cast<std::size_t>(self.cpu)].parked;
+    if (parked.size() > 1)
+        for (ActorId m : parked) __builtin_prefetch(&actor(m));
     for (ActorId m : parked) {
         Actor& o = actor(m);
         if (o.state == ActorState::kRunnable && !queued(m)) runq_push(o);

@@ -94,6 +94,7 @@ void Kernel::prefetch_cb(void* ctx, CpuId cpu, std::int32_t label_arg) {
     if (c < 0 || c >= n) return;
     const auto* p = reinterpret_cast<const char*>(k->rdps_[static_cast<std::size_t>(c)].get());
     for (std::size_t off = 0; off < sizeof(Rdp); off += 64) __builtin_prefetch(p + off);
+    if (k->obs_) k->obs_->prefetch(c);
 }
 
 bool Kernel::in_pressure(Time t) const {

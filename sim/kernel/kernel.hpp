@@ -299,6 +299,8 @@ class Observer {
     virtual void barrier_wait(const Actor&) {}
     virtual void barrier_done(const Actor&) {}
     virtual void step_end(ActorId) {}
+    // A step on rdp `cpu` will probably run next: prefetch what the checks will read.
+    virtual void prefetch(CpuId) const {}
 };
 
 class Kernel {
