@@ -324,8 +324,8 @@ void Simulator::prefetch_next() {
         __builtin_prefetch(sl.frame);
         __builtin_prefetch(static_cast<char*>(sl.frame) + 64);
     }
-    if (sl.user) __builtin_prefetch(sl.user);
-    if (prefetch_hook_) prefetch_hook_(prefetch_hook_ctx_, sl.cpu, sl.label_arg);
+    if (prefetch_hook_) prefetch_hook_(prefetch_hook_ctx_, sl.cpu, sl.label_arg, sl.user);
+    else if (sl.user) __builtin_prefetch(sl.user);
 }
 
 void Simulator::irq_disable(Actor& self) {
@@ -419,7 +419,6 @@ void Simulator::run_step(Actor& a) {
     a.state = ActorState::kRunning;
     current_ = a.id;
     ++steps_;
-    ++a.steps;
     // The ring grows with the run up to kHistory entries (short runs, e.g. fuzz executions,
     // never pay for the whole ring), then wraps.
     const StepRecord rec{steps_, now_, a.cpu, a.id, a.label, a.label_arg};

@@ -64,7 +64,6 @@ struct alignas(64) Actor {
     void* user = nullptr;  // model context (the kernel's per-actor record)
     WaitQueue* blocked_on = nullptr;
     std::uint64_t wake_token = 0;
-    std::uint64_t steps = 0;
     std::string name;
     Task<void> body;
 };
@@ -206,10 +205,10 @@ class Simulator {
         step_hook_ = fn;
         step_hook_ctx_ = ctx;
     }
-    // Called with the CPU and step argument (Actor::label_arg) of an actor that will
-    // probably step next, so the model can prefetch the state that step reads (an rdp).
-    // A hint only: it must not change anything.
-    void set_prefetch_hook(void (*fn)(void*, CpuId, std::int32_t), void* ctx) {
+    // Called with the CPU, step argument (Actor::label_arg) and model context (Actor::user)
+    // of an actor that will probably step next, so the model can prefetch the state that
+    // step reads (its context, an rdp). A hint only: it must not change anything.
+    void set_prefetch_hook(void (*fn)(void*, CpuId, std::int32_t, const void*), void* ctx) {
         prefetch_hook_ = fn;
         prefetch_hook_ctx_ = ctx;
     }
@@ -313,7 +312,7 @@ class Simulator {
     std::vector<StepRecord> ring_;
     void (*step_hook_)(void*, ActorId) = nullptr;
     void* step_hook_ctx_ = nullptr;
-    void (*prefetch_hook_)(void*, CpuId, std::int32_t) = nullptr;
+    void (*prefetch_hook_)(void*, CpuId, std::int32_t, const void*) = nullptr;
     void* prefetch_hook_ctx_ = nullptr;
 };
 

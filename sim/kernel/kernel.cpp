@@ -85,10 +85,15 @@ Kernel::Kernel(Simulator& sim, Config cfg) : sim_(sim), cfg_(std::move(cfg)) {
 
 Kernel::~Kernel() { sim_.set_prefetch_hook(nullptr, nullptr); }
 
-// The rdp an actor's next step probably works on: the one its step label names (locks,
-// scans: the argument is the rdp's CPU), else its own CPU's. The whole rdp is a few lines.
-void Kernel::prefetch_cb(void* ctx, CpuId cpu, std::int32_t label_arg) {
+// The actor's context, and the rdp its next step probably works on: the one its step label
+// names (locks, scans: the argument is the rdp's CPU), else its own CPU's. The whole rdp is
+// a few lines.
+void Kernel::prefetch_cb(void* ctx, CpuId cpu, std::int32_t label_arg, const void* user) {
     const auto* k = static_cast<const Kernel*>(ctx);
+    if (user) {
+        const auto* u = static_cast<const char*>(user);
+        for (std::size_t off = 0; off < sizeof(Ctx); off += 64) __builtin_prefetch(u + off);
+    }
     const auto n = static_cast<std::int32_t>(k->rdps_.size());
     const CpuId c = label_arg >= 0 && label_arg < n ? label_arg : cpu;
     if (c < 0 || c >= n) return;

@@ -417,7 +417,7 @@ class Kernel {
     void mod_timer(Group& g, std::int64_t expires_jiffies);
     void del_timer(Group& g);
     static void timer_cb(void* ctx, std::uint64_t arg);
-    static void prefetch_cb(void* ctx, CpuId cpu, std::int32_t label_arg);
+    static void prefetch_cb(void* ctx, CpuId cpu, std::int32_t label_arg, const void* user);
     void emit_rdp_counters(const Rdp& rdp);
 
     // ---- segcblist / grace periods (kernel/gp)

@@ -88,6 +88,7 @@ __attribute__((target("sha,sse4.1,ssse3"))) void compress_sha_ni(std::uint32_t* 
     for (; blocks > 0; --blocks, data += 64) {
         const __m128i abef = state0, cdgh = state1;
         __m128i m[4];
+#pragma GCC unroll 16
         for (int i = 0; i < 16; ++i) {
             __m128i& mi = m[i % 4];
             if (i < 4) {
