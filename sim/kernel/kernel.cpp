@@ -54,7 +54,11 @@ const char* lock_kind_name(LockKind k) {
 
 std::string Lock::display() const {
     std::string s = lock_kind_name(kind);
-    if (idx >= 0) s += "[" + std::to_string(idx) + "]";
+    if (idx >= 0) {
+        s += '[';
+        s += std::to_string(idx);
+        s += ']';
+    }
     return s;
 }
 
