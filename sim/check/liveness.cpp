@@ -113,26 +113,49 @@ bool Liveness::rcuog_idle(const Group& g) const {
     return static_cast<const void*>(a.blocked_on) == static_cast<const void*>(&g.nocb_gp_wq);
 }
 
-const char* Liveness::stranded_why(const Rdp& r, bool assume_asleep) const {
-    if (!steady(r)) return nullptr;
-    if (r.bypass.empty() && !pend_cbs(r)) return nullptr;
-    const Group& g = k_.groups()[static_cast<std::size_t>(r.group)];
+// What only depends on the group: nullptr when nothing will fail to move its members'
+// callbacks; else why not, with *lazy_only set when only members with a non-lazy waiter
+// are affected (the group's LAZY timer still moves the lazy ones).
+const char* Liveness::group_why(const Group& g, bool assume_asleep, bool* lazy_only) const {
+    *lazy_only = false;
     if (g.rcuog == kernel::kNoActor) return "the group has no rcuog kthread";
     if (!g.nocb_gp_sleep) return nullptr;                  // woken: a new pass follows
     if (!assume_asleep && !rcuog_idle(g)) return nullptr;  // mid-pass: it re-checks
     if (g.waiting_gp) return nullptr;                      // that GP will complete
     const int level = g.nocb_defer_wakeup;
     const bool armed = (g.timer_pending || g.timer_fired > 0) && level >= kernel::kWakeBypass;
-    if (armed && !(level == kernel::kWakeLazy && nonlazy_waiter(r))) return nullptr;
-    if (armed) return "a non-lazy waiter sits behind the group's LAZY timer only";
+    if (armed && level != kernel::kWakeLazy) return nullptr;
+    if (armed) {
+        *lazy_only = true;
+        return "a non-lazy waiter sits behind the group's LAZY timer only";
+    }
     return "no wake, no grace period and no deferred-wakeup timer will run rcuog";
 }
 
+const char* Liveness::member_why(const Rdp& r, const char* group, bool lazy_only) const {
+    if (!steady(r)) return nullptr;
+    if (r.bypass.empty() && !pend_cbs(r)) return nullptr;
+    if (lazy_only && !nonlazy_waiter(r)) return nullptr;
+    return group;
+}
+
+const char* Liveness::stranded_why(const Rdp& r, bool assume_asleep) const {
+    if (!steady(r)) return nullptr;
+    if (r.bypass.empty() && !pend_cbs(r)) return nullptr;
+    bool lazy_only = false;
+    const char* why =
+        group_why(k_.groups()[static_cast<std::size_t>(r.group)], assume_asleep, &lazy_only);
+    return why ? member_why(r, why, lazy_only) : nullptr;
+}
+
 void Liveness::check_stranded(const Rdp& r, bool assume_asleep) {
+    const char* why = stranded_why(r, assume_asleep);
+    if (why) suspect(r, why);
+}
+
+void Liveness::suspect(const Rdp& r, const char* why) {
     const auto c = static_cast<std::size_t>(r.cpu);
     if (rs_[c].suspect) return;
-    const char* why = stranded_why(r, assume_asleep);
-    if (!why) return;
     const Group& g = k_.groups()[static_cast<std::size_t>(r.group)];
     rs_[c].suspect = 1;
     rs_[c].suspect_since = k_.sim().now();
@@ -169,8 +192,17 @@ void Liveness::judge_suspects(bool final) {
     suspects_.resize(kept);
 }
 
+// The group's own state decides first: usually rcuog sleeps waiting for a grace period or
+// with its timer armed, and no member needs looking at (at 4096 CPUs a group has 64).
 void Liveness::check_group(const Group& g, bool assume_asleep) {
-    for (CpuId c : g.cpus) check_stranded(k_.rdp(c), assume_asleep);
+    bool lazy_only = false;
+    const char* why = group_why(g, assume_asleep, &lazy_only);
+    if (!why) return;
+    for (CpuId c : g.cpus) {
+        const Rdp& r = k_.rdp(c);
+        if (r.group != g.index) continue;  // stranded_why() judges an rdp by its own group
+        if (const char* w = member_why(r, why, lazy_only)) suspect(r, w);
+    }
 }
 
 // ---- helpers -------------------------------------------------------------------------------
@@ -324,8 +356,14 @@ void Liveness::deferred_wake(const Actor& a, const Group& g, int waketype, int l
                                     : "at " + t(expiry) + " (was " + t(expiry_before) + ")"),
                     text);
     }
-    // A LAZY (or later) timer may now be all that is left to run rcuog.
-    if (level == kernel::kWakeLazy || (expiry_before >= 0 && expiry > expiry_before))
+    // A LAZY (or later) timer may now be all that is left to run rcuog. Not when the group
+    // was LAZY-armed already: its verdict (group_why) did not change, its members were judged
+    // when it did, and a member that gains a non-lazy waiter is judged by that event (the
+    // enqueue, the barrier). Lazy streams on every CPU request LAZY wakes all the time, and
+    // at 4096 CPUs a group has 64 members.
+    const bool was_lazy_armed = level_before == kernel::kWakeLazy && expiry_before >= 0;
+    if ((level == kernel::kWakeLazy || (expiry_before >= 0 && expiry > expiry_before)) &&
+        !(was_lazy_armed && level == kernel::kWakeLazy))
         check_group(g, false);
 }
 
