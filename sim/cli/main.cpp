@@ -222,7 +222,7 @@ int stopped_early(const SignalStop& sig, TraceOut& t, const scenario::RunResult&
 
 int cmd_run(const std::string& file, const std::string& variant, std::optional<std::uint64_t> seed,
             const std::string& trace_out, const std::string& format, bool json, bool strict,
-            const std::string& repro_dir) {
+            const std::string& repro_dir, bool no_digest) {
     scenario::Scenario s = load(file, variant);
     SignalStop sig;  // before the trace file exists: a signal never leaves it behind
     TraceOut t;
@@ -238,6 +238,7 @@ int cmd_run(const std::string& file, const std::string& variant, std::optional<s
     o.record_decisions = false;
     explore::BackgroundDigest digester;  // hashes on another core when there is one
     o.digester = &digester;
+    o.digest = !no_digest;
     auto t0 = Clock::now();
     spdlog::debug("running {} under {}", file, s.variant);
     scenario::RunResult r = scenario::run_scenario(s, o);
@@ -258,6 +259,7 @@ int cmd_run(const std::string& file, const std::string& variant, std::optional<s
                                  "repro written\n");
             return 130;
         }
+        if (no_digest) r.digest = logged.digest;  // the repro file needs it
         if (logged.digest != r.digest || logged.steps != r.steps)
             throw std::logic_error("re-running " + file + " with the decision log gave another run (" +
                                    logged.digest + " vs " + r.digest + ")");
@@ -769,6 +771,9 @@ int main(int argc, char** argv) {
     run->add_option("--repro-dir", repro_dir, "where a failing run writes its repro (default traces)");
     run->add_flag("--json", json, "print one JSON summary on stdout");
     run->add_flag("--strict", strict, "warnings count as failures too");
+    bool no_digest = false;
+    run->add_flag("--no-digest", no_digest,
+                  "skip the trace digest (trace_digest is null; a repro file still gets one)");
 
     std::vector<std::string> files;
     auto* validate = app.add_subcommand("validate", "check scenario files without running them");
@@ -881,7 +886,9 @@ int main(int argc, char** argv) {
     else if (verbosity >= 2) spdlog::set_level(spdlog::level::debug);
 
     try {
-        if (*run) return cmd_run(file, variant, seed, trace_out, format, json, strict, repro_dir);
+        if (*run)
+            return cmd_run(file, variant, seed, trace_out, format, json, strict, repro_dir,
+                           no_digest);
         if (*validate) return cmd_validate(files);
         if (*variants) return cmd_variants(json);
         if (*replay) return cmd_replay(file, trace_out, format, json);

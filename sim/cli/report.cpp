@@ -73,7 +73,8 @@ nlohmann::json run_json(const scenario::Scenario& s, const scenario::RunResult& 
                         {"strategy", r.strategy},
                         {"executions", 1},
                         {"violations", v},
-                        {"trace_digest", r.digest},
+                        {"trace_digest", r.digest.empty() ? nlohmann::json(nullptr)
+                                                          : nlohmann::json(r.digest)},
                         {"steps", r.steps},
                         {"sim_time_ns", r.sim_time},
                         {"stop", scenario::stop_reason_name(r.stop)},

@@ -1,0 +1,53 @@
+// `rcusim run` through the binary: the digest it prints (hashed on a second thread) equals
+// the library's, --no-digest leaves it out, and a failing run's repro file (its decision log
+// recorded by a second execution) replays with the digest the run printed.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "scenario/runner.hpp"
+#include "scenario/scenario.hpp"
+#include "support/campaign.hpp"
+
+using rcusim::testing::parse_stdout;
+using rcusim::testing::run_cli;
+using rcusim::testing::seed_race_file;
+using rcusim::testing::TempDir;
+
+TEST_CASE("cli::run: the printed digest is the library's; --no-digest prints null") {
+    const std::string busy = rcusim::testing::repo_path("configs/busy-64.json").string();
+    TempDir out("run-digest");
+    const auto a = run_cli({"run", busy, "--json", "--repro-dir", out.str("r")});
+    REQUIRE(a.code == 0);
+    const auto ja = parse_stdout(a);
+    const auto s = rcusim::scenario::load_scenario_file(busy);
+    const auto lib = rcusim::scenario::run_scenario(s, {});
+    CHECK(ja.at("trace_digest") == lib.digest);
+    CHECK(ja.at("steps") == lib.steps);
+
+    const auto b = run_cli({"run", busy, "--json", "--no-digest", "--repro-dir", out.str("r")});
+    REQUIRE(b.code == 0);
+    const auto jb = parse_stdout(b);
+    CHECK(jb.at("trace_digest").is_null());
+    CHECK(jb.at("steps") == ja.at("steps"));
+}
+
+TEST_CASE("cli::run: a failing run writes a repro that replays with the printed digest") {
+    for (const bool no_digest : {false, true}) {
+        INFO("--no-digest " << no_digest);
+        TempDir out("run-repro");
+        std::vector<std::string> args{"run", seed_race_file(), "--json", "--repro-dir",
+                                      out.str("r")};
+        if (no_digest) args.push_back("--no-digest");
+        const auto r = run_cli(args);
+        REQUIRE(r.code == 1);
+        const auto j = parse_stdout(r);
+        REQUIRE(j.at("repro").is_string());
+        REQUIRE(j.at("trace_digest").is_string());  // a repro file always records one
+        const auto replay = run_cli({"replay", j.at("repro").get<std::string>(), "--json"});
+        CHECK(replay.code == 0);
+        const auto jr = parse_stdout(replay);
+        CHECK(jr.at("trace_digest") == j.at("trace_digest"));
+        CHECK(jr.at("reproduced") == true);
+    }
+}
