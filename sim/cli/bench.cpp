@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "engine/simulator.hpp"
@@ -68,6 +69,24 @@ Timing summarize(std::vector<double> v) {
     return {v.front(), v[v.size() / 2]};
 }
 
+// One timed run: the simulation alone (no digest, no decision log: what the model and the
+// checkers cost), or as `rcusim run` runs it (the trace digest hashed on a second thread).
+struct Timed {
+    double seconds = 0;
+    scenario::RunResult result;
+};
+Timed timed_run(const scenario::Scenario& s, bool as_run) {
+    std::optional<explore::BackgroundDigest> digester;
+    scenario::RunOptions o;
+    o.record_decisions = false;
+    o.digest = as_run;
+    if (as_run) o.digester = &digester.emplace();
+    const auto t0 = Clock::now();
+    Timed t{0, scenario::run_scenario(s, o)};
+    t.seconds = since(t0);
+    return t;
+}
+
 nlohmann::json run_benchmarks(const BenchOptions& bo) {
     nlohmann::json out = nlohmann::json::object();
     const std::string& only = bo.only;
@@ -82,29 +101,17 @@ nlohmann::json run_benchmarks(const BenchOptions& bo) {
     };
 
     if (!bo.scenarios.empty()) {
-        // A user's scenario, timed twice per repetition: the simulation alone (no digest, no
-        // decision log: what the model and checkers cost), and as `rcusim run` runs it (trace
-        // digest hashed on a second thread).
+        // A user's scenario, timed twice per repetition: the simulation alone and as `run`.
         nlohmann::json rows = nlohmann::json::array();
         for (const auto& file : bo.scenarios) {
             auto s = scenario::load_scenario_file(file);
             std::uint64_t steps = 0;
             std::vector<double> sim_s, run_s;
             for (int i = 0; i < repeat; ++i) {
-                scenario::RunOptions o;
-                o.digest = false;
-                o.record_decisions = false;
-                auto t0 = Clock::now();
-                auto r = scenario::run_scenario(s, o);
-                sim_s.push_back(since(t0));
-                steps = r.steps;
-                explore::BackgroundDigest digester;
-                scenario::RunOptions as_run;
-                as_run.record_decisions = false;
-                as_run.digester = &digester;
-                t0 = Clock::now();
-                scenario::run_scenario(s, as_run);
-                run_s.push_back(since(t0));
+                const Timed a = timed_run(s, false);
+                sim_s.push_back(a.seconds);
+                steps = a.result.steps;
+                run_s.push_back(timed_run(s, true).seconds);
             }
             const Timing a = summarize(sim_s), b = summarize(run_s);
             const long rss = peak_rss_kb();
@@ -151,14 +158,10 @@ nlohmann::json run_benchmarks(const BenchOptions& bo) {
             std::uint64_t steps = 0;
             std::size_t violations = 0;
             for (int i = 0; i < repeat; ++i) {
-                scenario::RunOptions o;
-                o.digest = false;
-                o.record_decisions = false;
-                auto t0 = Clock::now();
-                auto r = scenario::run_scenario(s, o);
-                times.push_back(since(t0));
-                steps = r.steps;
-                violations = r.violations.size();
+                const Timed t = timed_run(s, false);
+                times.push_back(t.seconds);
+                steps = t.result.steps;
+                violations = t.result.violations.size();
             }
             const Timing t = summarize(times);
             double rate = steps / t.best;

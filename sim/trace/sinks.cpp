@@ -140,7 +140,7 @@ class JsonLine {
         if (v.size() + 2 <= kRoom && plain_json(v)) {
             room(v.size() + 2);
             *p_++ = '"';
-            std::memcpy(p_, v.data(), v.size());
+            if (!v.empty()) std::memcpy(p_, v.data(), v.size());  // data() may be null
             p_ += v.size();
             *p_++ = '"';
             return;
@@ -156,7 +156,7 @@ class JsonLine {
             return;
         }
         room(v.size());
-        std::memcpy(p_, v.data(), v.size());
+        if (!v.empty()) std::memcpy(p_, v.data(), v.size());
         p_ += v.size();
     }
     template <std::size_t N>
@@ -344,7 +344,7 @@ void append_jsonl_line(std::string& out, const TraceEvent& e, const ActorNames& 
                 char buf[96];  // "nocb_lock[12]" with its quotes
                 char* p = buf;
                 *p++ = '"';
-                std::memcpy(p, name.data(), name.size());
+                if (!name.empty()) std::memcpy(p, name.data(), name.size());
                 p += name.size();
                 *p++ = '[';
                 p = std::to_chars(p, p + 16, e.idx).ptr;
