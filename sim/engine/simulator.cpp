@@ -150,7 +150,6 @@ ActorId Simulator::create(std::string name, CpuId cpu, void* user) {
     ref.name = std::move(name);
     ref.cpu = cpu;
     ref.user = user;
-    slot_.push_back({-1, -1, cpu, -1, nullptr, user});
     cpu_cold_[static_cast<std::size_t>(cpu)].members.push_back(id);
     emit({.type = TraceType::kActorNew, .cpu = cpu, .actor = id, .text = ref.name});
     return id;
@@ -159,7 +158,7 @@ ActorId Simulator::create(std::string name, CpuId cpu, void* user) {
 void Simulator::start(ActorId id, Task<void> body, Time start_at) {
     Actor& ref = actor(id);
     RCUSIM_ASSERT(ref.state == ActorState::kNew);
-    set_resume(ref, body.handle(), ref.label_arg);
+    ref.resume_point = body.handle();
     ref.body = std::move(body);
     if (start_at <= now_) {
         make_runnable(ref);
@@ -185,15 +184,17 @@ void Simulator::wake_sleeper_cb(void* ctx, std::uint64_t arg) {
 }
 
 void Simulator::PointAwaiter::await_suspend(std::coroutine_handle<> h) {
-    sim->set_resume(*self, h, arg);
+    self->resume_point = h;
     self->label = label;
+    self->label_arg = arg;
     self->resource = res;
     sim->make_runnable(*self);
 }
 
 void Simulator::BlockAwaiter::await_suspend(std::coroutine_handle<> h) {
-    sim->set_resume(*self, h, arg);
+    self->resume_point = h;
     self->label = label;
+    self->label_arg = arg;
     self->resource = res;
     self->state = ActorState::kBlocked;
     self->blocked_on = wq;
@@ -201,8 +202,9 @@ void Simulator::BlockAwaiter::await_suspend(std::coroutine_handle<> h) {
 }
 
 void Simulator::SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
-    sim->set_resume(*self, h, -1);
+    self->resume_point = h;
     self->label = label;
+    self->label_arg = -1;
     self->resource = 0;
     self->state = ActorState::kSleeping;
     ++self->wake_token;
@@ -263,31 +265,29 @@ void Simulator::make_runnable(Actor& a) {
 }
 
 void Simulator::runq_push(Actor& a) {
-    Slot& sl = slot_[static_cast<std::size_t>(a.id)];
-    RCUSIM_ASSERT(sl.runq_pos < 0);
-    sl.runq_pos = static_cast<std::int32_t>(runq_.size());
+    RCUSIM_ASSERT(a.runq_pos < 0);
+    a.runq_pos = static_cast<std::int32_t>(runq_.size());
     runq_.push_back(a.id);
     auto& q = cpus_[static_cast<std::size_t>(a.cpu)].queued;
-    sl.cpu_pos = static_cast<std::int32_t>(q.size());
+    a.cpu_pos = static_cast<std::int32_t>(q.size());
     q.push_back(a.id);
 }
 
 void Simulator::runq_remove(Actor& a) {
-    Slot& sl = slot_[static_cast<std::size_t>(a.id)];
-    RCUSIM_ASSERT(sl.runq_pos >= 0);
-    auto pos = static_cast<std::size_t>(sl.runq_pos);
+    RCUSIM_ASSERT(a.runq_pos >= 0);
+    auto pos = static_cast<std::size_t>(a.runq_pos);
     ActorId last = runq_.back();
     runq_[pos] = last;
-    slot_[static_cast<std::size_t>(last)].runq_pos = static_cast<std::int32_t>(pos);
+    actor(last).runq_pos = static_cast<std::int32_t>(pos);
     runq_.pop_back();
-    sl.runq_pos = -1;
+    a.runq_pos = -1;
     auto& q = cpus_[static_cast<std::size_t>(a.cpu)].queued;
-    auto cpos = static_cast<std::size_t>(sl.cpu_pos);
+    auto cpos = static_cast<std::size_t>(a.cpu_pos);
     ActorId qlast = q.back();
     q[cpos] = qlast;
-    slot_[static_cast<std::size_t>(qlast)].cpu_pos = static_cast<std::int32_t>(cpos);
+    actor(qlast).cpu_pos = static_cast<std::int32_t>(cpos);
     q.pop_back();
-    sl.cpu_pos = -1;
+    a.cpu_pos = -1;
 }
 
 // At thousands of runnable actors nearly every pick lands on an actor, CPU record,
@@ -295,20 +295,20 @@ void Simulator::runq_remove(Actor& a) {
 // in turn (each address comes from the previous one). The random strategy can tell what
 // the next picks would be if the run queue kept its size, so:
 //  * before a step, two picks ahead (a guess: the stepping actor is usually queued again at
-//    the end and the last entry moves into its slot): the actor's record and slot;
+//    the end and the last entry moves into its slot): the actor's record (one line, which
+//    holds everything the scheduler and the next bullet read);
 //  * after a step, the next pick (exact unless a timer or a delay intervenes): from its
-//    slot, all at once, its record, CPU record, frame, context and, through the model's
-//    hook, its rdp. The misses then overlap instead of following one another.
+//    record, all at once, its CPU record, frame, context and, through the model's hook, its
+//    rdp. The misses then overlap instead of following one another.
 // A wrong guess only wastes a prefetch; nothing here changes a decision.
 void Simulator::prefetch_far(const Actor& a) {
     const std::size_t n = runq_.size();
     std::uint64_t idx[2];
     if (!strategy_.peek_picks(n, idx)) return;
-    const auto pos_a = static_cast<std::uint64_t>(slot_[static_cast<std::size_t>(a.id)].runq_pos);
+    const auto pos_a = static_cast<std::uint64_t>(a.runq_pos);
     const std::uint64_t i = idx[1];
     const ActorId far = i == pos_a ? runq_.back() : i == n - 1 ? a.id : runq_[i];
     __builtin_prefetch(&actor(far));
-    __builtin_prefetch(&slot_[static_cast<std::size_t>(far)]);
 }
 
 void Simulator::prefetch_next() {
@@ -316,16 +316,14 @@ void Simulator::prefetch_next() {
     if (n < 2) return;
     std::uint64_t idx[2];
     if (!strategy_.peek_picks(n, idx)) return;
-    const ActorId next = runq_[idx[0]];
-    const Slot& sl = slot_[static_cast<std::size_t>(next)];
-    __builtin_prefetch(&actor(next));
-    __builtin_prefetch(&cpus_[static_cast<std::size_t>(sl.cpu)]);
-    if (sl.frame) {
-        __builtin_prefetch(sl.frame);
-        __builtin_prefetch(static_cast<char*>(sl.frame) + 64);
+    const Actor& b = actor(runq_[idx[0]]);  // prefetched two steps ago if the guess held
+    __builtin_prefetch(&cpus_[static_cast<std::size_t>(b.cpu)]);
+    if (void* frame = b.resume_point.address()) {
+        __builtin_prefetch(frame);
+        __builtin_prefetch(static_cast<char*>(frame) + 64);
     }
-    if (prefetch_hook_) prefetch_hook_(prefetch_hook_ctx_, sl.cpu, sl.label_arg, sl.user);
-    else if (sl.user) __builtin_prefetch(sl.user);
+    if (prefetch_hook_) prefetch_hook_(prefetch_hook_ctx_, b.cpu, b.label_arg, b.user);
+    else if (b.user) __builtin_prefetch(b.user);
 }
 
 void Simulator::irq_disable(Actor& self) {
@@ -458,7 +456,7 @@ void Simulator::finish_actor(Actor& a) {
     *it = m.back();
     m.pop_back();
     a.body = Task<void>{};
-    set_resume(a, {}, a.label_arg);
+    a.resume_point = {};
 }
 
 Simulator::StopReason Simulator::run(Time until) {

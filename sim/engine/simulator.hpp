@@ -52,16 +52,20 @@ class WaitQueue {
 
 struct alignas(64) Actor {
     // What a step reads and writes comes first, in one cache line (64 B, the struct is
-    // line-aligned): at 4096 CPUs a random pick lands on a cold actor on almost every step.
+    // line-aligned): at 4096 CPUs a random pick lands on a cold actor on almost every step,
+    // so the scheduler's own per-actor bookkeeping (run-queue positions) lives here too.
     ActorId id = kNoActor;
     CpuId cpu = 0;
-    ActorState state = ActorState::kNew;
+    std::int32_t runq_pos = -1;  // index in the run queue, -1 if not queued (scheduler)
+    std::int32_t cpu_pos = -1;   // index in its CPU's queued list (scheduler)
     int irq_off = 0;
     std::int32_t label_arg = -1;
+    ActorState state = ActorState::kNew;
     const char* label = "start";
     Resource resource = 0;
     std::coroutine_handle<> resume_point;
     void* user = nullptr;  // model context (the kernel's per-actor record)
+    // Second line: blocking, sleeping, naming.
     WaitQueue* blocked_on = nullptr;
     std::uint64_t wake_token = 0;
     std::string name;
@@ -273,27 +277,7 @@ class Simulator {
     bool stop_requested_ = false;
     EventQueue queue_;
     std::deque<Actor> actors_;
-    // Dense per-actor scheduler bookkeeping (kept out of Actor: touched on every step; one
-    // 12-byte record, so a pick touches one line of it).
-    // It also keeps what a prefetch needs, so that prefetching for an actor does not wait
-    // for its record: where it resumes, its model context and its next step's argument.
-    struct alignas(32) Slot {
-        std::int32_t runq_pos = -1;  // index in runq_, -1 if not queued
-        std::int32_t cpu_pos = -1;   // index in its CPU's `queued`
-        CpuId cpu = 0;
-        std::int32_t label_arg = -1;  // Actor::label_arg
-        void* frame = nullptr;        // Actor::resume_point's coroutine frame
-        void* user = nullptr;         // Actor::user
-    };
-    void set_resume(Actor& a, std::coroutine_handle<> h, std::int32_t arg) {
-        a.resume_point = h;
-        a.label_arg = arg;
-        Slot& sl = slot_[static_cast<std::size_t>(a.id)];
-        sl.frame = h.address();
-        sl.label_arg = arg;
-    }
-    std::vector<Slot> slot_;
-    bool queued(ActorId id) const { return slot_[static_cast<std::size_t>(id)].runq_pos >= 0; }
+    bool queued(ActorId id) const { return actor(id).runq_pos >= 0; }
     // Prefetching for big machines: below this many actors everything stays in cache.
     static constexpr std::size_t kPrefetchActors = 1024;
     void prefetch_far(const Actor& a);
