@@ -132,20 +132,16 @@ const char* Liveness::group_why(const Group& g, bool assume_asleep, bool* lazy_o
     return "no wake, no grace period and no deferred-wakeup timer will run rcuog";
 }
 
-const char* Liveness::member_why(const Rdp& r, const char* group, bool lazy_only) const {
-    if (!steady(r)) return nullptr;
-    if (r.bypass.empty() && !pend_cbs(r)) return nullptr;
-    if (lazy_only && !nonlazy_waiter(r)) return nullptr;
-    return group;
+bool Liveness::has_waiting(const Rdp& r) const {
+    return steady(r) && (!r.bypass.empty() || pend_cbs(r));
 }
 
 const char* Liveness::stranded_why(const Rdp& r, bool assume_asleep) const {
-    if (!steady(r)) return nullptr;
-    if (r.bypass.empty() && !pend_cbs(r)) return nullptr;
+    if (!has_waiting(r)) return nullptr;
     bool lazy_only = false;
     const char* why =
         group_why(k_.groups()[static_cast<std::size_t>(r.group)], assume_asleep, &lazy_only);
-    return why ? member_why(r, why, lazy_only) : nullptr;
+    return why && (!lazy_only || nonlazy_waiter(r)) ? why : nullptr;
 }
 
 void Liveness::check_stranded(const Rdp& r, bool assume_asleep) {
@@ -200,8 +196,9 @@ void Liveness::check_group(const Group& g, bool assume_asleep) {
     if (!why) return;
     for (CpuId c : g.cpus) {
         const Rdp& r = k_.rdp(c);
-        if (r.group != g.index) continue;  // stranded_why() judges an rdp by its own group
-        if (const char* w = member_why(r, why, lazy_only)) suspect(r, w);
+        // stranded_why() for each member, the group's part done once above.
+        if (r.group != g.index || !has_waiting(r)) continue;
+        if (!lazy_only || nonlazy_waiter(r)) suspect(r, why);
     }
 }
 

@@ -78,7 +78,7 @@ class Liveness {
     // Does something move rdp's callbacks? nullptr if yes, else why not.
     const char* stranded_why(const kernel::Rdp& r, bool assume_asleep) const;
     const char* group_why(const kernel::Group& g, bool assume_asleep, bool* lazy_only) const;
-    const char* member_why(const kernel::Rdp& r, const char* group, bool lazy_only) const;
+    bool has_waiting(const kernel::Rdp& r) const;  // steady, with callbacks to move
     void check_stranded(const kernel::Rdp& r, bool assume_asleep);
     void suspect(const kernel::Rdp& r, const char* why);
     void check_group(const kernel::Group& g, bool assume_asleep);

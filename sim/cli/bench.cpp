@@ -102,9 +102,13 @@ nlohmann::json run_benchmarks(const BenchOptions& bo) {
 
     if (!bo.scenarios.empty()) {
         // A user's scenario, timed twice per repetition: the simulation alone and as `run`.
+        // Every file is loaded before anything is timed: bad input fails at once (exit 2).
+        std::vector<scenario::Scenario> loaded;
+        for (const auto& file : bo.scenarios) loaded.push_back(scenario::load_scenario_file(file));
         nlohmann::json rows = nlohmann::json::array();
-        for (const auto& file : bo.scenarios) {
-            auto s = scenario::load_scenario_file(file);
+        for (std::size_t k = 0; k < loaded.size(); ++k) {
+            const std::string& file = bo.scenarios[k];
+            const scenario::Scenario& s = loaded[k];
             std::uint64_t steps = 0;
             std::vector<double> sim_s, run_s;
             for (int i = 0; i < repeat; ++i) {

@@ -236,9 +236,9 @@ int cmd_run(const std::string& file, const std::string& variant, std::optional<s
     // 4096 CPUs it is tens of MB), a run with violations is re-executed with it, as the
     // campaigns do.
     o.record_decisions = false;
-    explore::BackgroundDigest digester;  // hashes on another core when there is one
-    o.digester = &digester;
+    std::optional<explore::BackgroundDigest> digester;  // hashes on another core if any
     o.digest = !no_digest;
+    if (o.digest) o.digester = &digester.emplace();
     auto t0 = Clock::now();
     spdlog::debug("running {} under {}", file, s.variant);
     scenario::RunResult r = scenario::run_scenario(s, o);
@@ -902,7 +902,6 @@ int main(int argc, char** argv) {
         if (*view) return cli::cmd_view(file, view_port, view_html);
         if (*bench) {
             bench_opts.quiet = json;
-            for (const auto& f : bench_opts.scenarios) load(f, "");  // bad input: exit 2 first
             auto j = cli::run_benchmarks(bench_opts);
             if (json) std::cout << j.dump(2) << "\n";
             return 0;

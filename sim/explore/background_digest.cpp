@@ -39,7 +39,6 @@ constexpr std::size_t kMaxFixed = 1 + 6 * 10 + sizeof(const char*);
 
 BackgroundDigest::BackgroundDigest() : current_(std::make_unique<Chunk>()), worker_([this] { work(); }) {
     current_->bytes.resize(kChunkBytes);
-    in_use_ = 1;
 }
 
 BackgroundDigest::~BackgroundDigest() {
@@ -92,15 +91,15 @@ void BackgroundDigest::submit() {
     full_.push_back(std::move(current_));
     cv_.notify_all();
     // A free chunk, or a new one while fewer than kChunks exist, or wait for the worker.
-    cv_.wait(lk, [&] { return !free_.empty() || in_use_ < kChunks; });
+    cv_.wait(lk, [&] { return !free_.empty() || allocated_ < kChunks; });
     if (!free_.empty()) {
         current_ = std::move(free_.back());
         free_.pop_back();
     } else {
         current_ = std::make_unique<Chunk>();
         current_->bytes.resize(kChunkBytes);
+        ++allocated_;
     }
-    ++in_use_;
 }
 
 void BackgroundDigest::work() {
@@ -143,7 +142,6 @@ void BackgroundDigest::work() {
         {
             std::lock_guard lk(mu_);
             free_.push_back(std::move(c));
-            --in_use_;
             busy_ = false;
         }
         cv_.notify_all();
@@ -154,7 +152,7 @@ std::string BackgroundDigest::digest() {
     if (current_->used > 0) submit();
     std::unique_lock lk(mu_);
     cv_.wait(lk, [&] { return full_.empty() && !busy_; });
-    return sink_.current();
+    return sink_.digest();
 }
 
 }  // namespace rcusim::explore

@@ -2,9 +2,9 @@
 // trace::DigestSink) computed on a second thread.
 //
 // At 4096 CPUs a run emits about 200 bytes of JSONL per step; rendering and hashing them
-// costs more than simulating the step. The simulation thread only copies each event
-// (its text into a per-chunk arena) and hands full chunks to a worker that renders and
-// hashes them in order, so the digest does not depend on timing. On one core it costs a
+// costs more than simulating the step. The simulation thread only packs each event into
+// a chunk and hands full chunks to a worker that renders and hashes them in order, so the
+// digest does not depend on timing. On one core it costs a
 // little more than hashing inline; with a free core the run goes at the simulator's speed.
 //
 // Threads live at explore/ and above (DESIGN.md, determinism rules): the scenario runner
@@ -41,7 +41,7 @@ class BackgroundDigest final : public trace::TraceDigest {
     static constexpr std::size_t kChunks = 8;
 
    private:
-    // Events are stored compactly (about 16 bytes instead of a 72-byte TraceEvent: the copy
+    // Events are stored compactly (about 20 bytes instead of a 72-byte TraceEvent: the copy
     // crosses to the other core): a type byte with flags, then varints of what changed
     // since the previous event (time, step) and of the fields, the name pointer (names are
     // static strings) and the text's bytes.
@@ -59,7 +59,7 @@ class BackgroundDigest final : public trace::TraceDigest {
     std::condition_variable cv_;
     std::deque<std::unique_ptr<Chunk>> full_;  // submitted, not hashed yet
     std::vector<std::unique_ptr<Chunk>> free_;
-    std::size_t in_use_ = 0;    // chunks allocated and not on the free list
+    std::size_t allocated_ = 1;  // chunks in existence (current_ is the first)
     bool busy_ = false;         // the worker is hashing a chunk
     bool stop_ = false;
     trace::DigestSink sink_;    // worker-owned between digest() calls

@@ -93,13 +93,24 @@ void append_one_line(std::string& out, std::string_view s) {
     }
 }
 
-void append_lock_name(std::string& out, const TraceEvent& e) {
-    out.append(safe(e.name));
-    if (e.idx >= 0) {
-        out.push_back('[');
-        append_int(out, e.idx);
-        out.push_back(']');
+// "nocb_lock[12]", or the lock kind alone for a global lock (idx < 0), written at `p`, which
+// has room for name.size() + 12 characters; returns the end.
+char* put_lock_name(char* p, std::string_view name, std::int32_t idx) {
+    if (!name.empty()) std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    if (idx >= 0) {
+        *p++ = '[';
+        p = std::to_chars(p, p + 10, idx).ptr;
+        *p++ = ']';
     }
+    return p;
+}
+
+void append_lock_name(std::string& out, const TraceEvent& e) {
+    const std::string_view name = safe(e.name);
+    const std::size_t at = out.size();
+    out.resize(at + name.size() + 12);
+    out.resize(static_cast<std::size_t>(put_lock_name(out.data() + at, name, e.idx) - out.data()));
 }
 
 // JSON object writer for one line: keys in call order. Appends to `out` through a
@@ -340,15 +351,10 @@ void append_jsonl_line(std::string& out, const TraceEvent& e, const ActorNames& 
         case TraceType::kLockRelease:
         case TraceType::kLockContend: {
             j.key("lock");
-            if (e.idx >= 0 && name.size() < 64 && plain_json(name)) {
-                char buf[96];  // "nocb_lock[12]" with its quotes
-                char* p = buf;
-                *p++ = '"';
-                if (!name.empty()) std::memcpy(p, name.data(), name.size());
-                p += name.size();
-                *p++ = '[';
-                p = std::to_chars(p, p + 16, e.idx).ptr;
-                *p++ = ']';
+            if (name.size() <= 64 && plain_json(name)) {  // no string built for the value
+                char buf[80];
+                buf[0] = '"';
+                char* p = put_lock_name(buf + 1, name, e.idx);
                 *p++ = '"';
                 j.raw(std::string_view(buf, static_cast<std::size_t>(p - buf)));
             } else {
@@ -563,7 +569,7 @@ void DigestSink::on_event(const TraceEvent& e) {
     }
 }
 
-std::string DigestSink::current() const {
+std::string DigestSink::digest() {
     Sha256 s = sha_;
     s.update(pending_);
     return "sha256:" + s.hex();

@@ -139,8 +139,7 @@ class DigestSink : public TraceDigest {
     void on_event(const engine::TraceEvent& e) override;
 
     // "sha256:<64 lowercase hex>" of everything seen so far (may be called at any time).
-    std::string digest() override { return current(); }
-    std::string current() const;
+    std::string digest() override;
     std::uint64_t events() const { return events_; }
     std::uint64_t bytes() const { return bytes_; }
 
