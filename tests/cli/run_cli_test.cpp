@@ -14,7 +14,7 @@ using rcusim::testing::run_cli;
 using rcusim::testing::seed_race_file;
 using rcusim::testing::TempDir;
 
-TEST_CASE("cli::run: the printed digest is the library's; --no-digest prints null") {
+TEST_CASE("cli::run: the printed digest is the library's and --no-digest prints null") {
     const std::string busy = rcusim::testing::repo_path("configs/busy-64.json").string();
     TempDir out("run-digest");
     const auto a = run_cli({"run", busy, "--json", "--repro-dir", out.str("r")});

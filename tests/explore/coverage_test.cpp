@@ -133,7 +133,8 @@ TEST_CASE("explore::coverage: runs past the first failure (jobs 2) change no cov
     CHECK(b.coverage == ref);
 }
 
-TEST_CASE("explore::coverage: summary.json lists every goal; shards merged add up to the whole") {
+TEST_CASE(
+    "explore::coverage: summary.json lists every goal and shards merged add up to the whole") {
     const auto s = seed_race("v6.3");
     const std::uint64_t lo = 3, hi = 64;
     TempDir whole("cov-whole"), merged("cov-merged");

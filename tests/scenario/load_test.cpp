@@ -276,7 +276,7 @@ TEST_CASE("scenario::load: memory pressure windows must not be reversed") {
     CHECK(err(j) == "/memory/pressure/0/too: unknown key \"too\" (did you mean 'to'?)");
 }
 
-TEST_CASE("scenario::load: events need at, op and cpu; unknown ops get did-you-mean") {
+TEST_CASE("scenario::load: events need at, op and cpu (unknown ops get did-you-mean)") {
     CHECK(err(with_event({{"op", "shrink"}, {"cpu", 0}})) ==
           "/events/0/at: missing required key 'at' (when it happens)");
     CHECK_THAT(err(with_event({{"at", 0}, {"cpu", 0}})),

@@ -110,7 +110,7 @@ TEST_CASE("trace::chrome: consecutive steps of one actor at one time merge into 
     CHECK(runs[2].end > runs[2].ts);
 }
 
-TEST_CASE("trace::chrome: lock slices are named by the owner; a leak is closed at the end") {
+TEST_CASE("trace::chrome: lock slices are named by the owner and a leak is closed at the end") {
     auto events = actors();
     events.push_back(ev(TraceType::kStep, 1000, 1, 0, 0, "raw_spin_lock", 1));
     events.push_back(ev(TraceType::kLockAcquire, 1000, 1, 0, 0, "nocb_lock", 1));
@@ -381,7 +381,7 @@ TEST_CASE("trace::chrome: the full 1024-CPU trace is valid") {
     CHECK(r.flows == invoked);
 }
 
-TEST_CASE("trace::chrome: output is a pure function of the stream; jsonl converts to it") {
+TEST_CASE("trace::chrome: output is a pure function of the stream and jsonl converts to it") {
     auto a = rcusim::testing::run_traced("configs/seed-race.json");
     auto b = rcusim::testing::run_traced("configs/seed-race.json");
     CHECK(a.chrome == b.chrome);

@@ -47,7 +47,7 @@ std::string digest_of(const std::string& log) {
 
 }  // namespace
 
-TEST_CASE("trace::cli: a .json trace is chrome, --format chrome too; caps keep the digest") {
+TEST_CASE("trace::cli: a .json trace is chrome, --format chrome too, and caps keep the digest") {
     Dir d;
     const std::string repro = d / "repro";
     REQUIRE(

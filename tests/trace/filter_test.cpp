@@ -76,7 +76,7 @@ TEST_CASE("trace::filter: a CPU set keeps events that name a selected CPU") {
     CHECK_FALSE(f.keep(ev(TraceType::kStep, 0, 5000)));
 }
 
-TEST_CASE("trace::filter: capped jsonl and text keep names; the digest sees everything") {
+TEST_CASE("trace::filter: capped jsonl and text keep names while the digest sees everything") {
     trace::TraceFilter f = cpus({0});
     f.from = 1'000'000;
     f.to = 1'015'000;

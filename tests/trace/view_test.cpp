@@ -320,7 +320,7 @@ TEST_CASE("trace::view: bad input and a busy port exit 2") {
     CHECK(first.interrupt() == 0);
 }
 
-TEST_CASE("trace::view: --html writes one self-contained page; the trace cannot escape it") {
+TEST_CASE("trace::view: --html writes one self-contained page that the trace cannot escape") {
     Scratch s("html");
     // A hand-made jsonl trace whose violation message tries to close the <script> element.
     const std::string evil = "</script><script>alert(1)</script><!-- \u2028 & \"q\"";
