@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,9 @@
 using nlohmann::json;
 using rcusim::testing::CliResult;
 using rcusim::testing::parse_stdout;
+using rcusim::testing::rcusim_bin;
 using rcusim::testing::run_cli;
+using rcusim::testing::run_program;
 using rcusim::testing::slurp;
 using rcusim::testing::spill;
 using rcusim::testing::TempDir;
@@ -42,6 +45,22 @@ std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> by_signature(cons
     std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> out;
     for (const auto& f : j.at("failures")) out[f.at("signature")] = {f.at("seed"), f.at("count")};
     return out;
+}
+
+// signature -> kind of a summary's (or merge's) failures.
+std::map<std::string, std::string> kinds(const json& j) {
+    std::map<std::string, std::string> out;
+    for (const auto& f : j.at("failures")) out[f.at("signature")] = f.at("kind");
+    return out;
+}
+
+// The path of `exe` in $PATH, or "" when there is none.
+std::string in_path(const std::string& exe) {
+    const char* path = std::getenv("PATH");
+    std::istringstream dirs(path != nullptr ? path : "");
+    for (std::string dir; std::getline(dirs, dir, ':');)
+        if (!dir.empty() && ::access((dir + "/" + exe).c_str(), X_OK) == 0) return dir + "/" + exe;
+    return "";
 }
 
 // The repro of the first failure in a campaign folder.
@@ -174,6 +193,74 @@ TEST_CASE(
             if (g["signature"] == f["signature"]) want = slurp(g["repro"].get<std::string>());
         CHECK_FALSE(want.empty());
         CHECK(slurp(merged.path / f["repro"].get<std::string>()) == want);
+    }
+}
+
+// The README's "Many machines" recipe as written there: GNU parallel runs the shards (-q: the
+// temporary paths are not re-read by a shell), `rcusim merge` adds them up.
+TEST_CASE("cli::shards: four shards under GNU parallel merged give the unsharded campaign") {
+    const std::string parallel = in_path("parallel");
+    if (parallel.empty()) {
+        WARN("RCUSIM_TEST_SKIPPED: GNU parallel is not installed (bash .ci/deps installs it)");
+        return;
+    }
+    TempDir d("parallel");
+    const std::vector<std::string> campaign = {"fuzz", seed_race(), "--seeds", "0..399",
+                                               "--keep-going"};
+    std::vector<std::string> p = {parallel, "-q", "--joblog", d.str("joblog"), rcusim_bin()};
+    p.insert(p.end(), campaign.begin(), campaign.end());
+    p.insert(p.end(), {"--shard", "{}/4", "--out", d.str("{}"), ":::", "0", "1", "2", "3"});
+    const auto r = run_program(p);
+    INFO("parallel: exit " << r.code << "\n" << r.out << r.err);
+    // parallel exits with the number of jobs that failed; a shard that finds a bug exits 1.
+    // The job log has one line per job, its exit status in the 7th column.
+    std::istringstream log(slurp(d.path / "joblog"));
+    std::string row;
+    std::getline(log, row);  // the header
+    int jobs = 0;
+    while (std::getline(log, row)) {
+        INFO(row);
+        std::istringstream cols(row);
+        std::string col;
+        for (int c = 0; c < 7; ++c) std::getline(cols, col, '\t');
+        CHECK((col == "0" || col == "1"));
+        ++jobs;
+    }
+    CHECK(jobs == 4);
+    for (int k = 0; k < 4; ++k)
+        CHECK(r.out.find("shard " + std::to_string(k) + "/4") != std::string::npos);
+
+    auto w = campaign;
+    w.insert(w.end(), {"--json", "--out", d.str("whole")});
+    const auto u = run_cli(w);
+    INFO(u.err);
+    CHECK(u.code == 1);
+    const json uj = parse_stdout(u);
+    REQUIRE(uj["failures"].size() >= 2);
+
+    const auto m = run_cli({"merge", d.str("0"), d.str("1"), d.str("2"), d.str("3"), "--out",
+                            d.str("merged"), "--json"});
+    INFO(m.err);
+    CHECK(m.code == 1);
+    const json mj = parse_stdout(m);
+    CHECK(mj["shards"] == json::array({"0/4", "1/4", "2/4", "3/4"}));
+    CHECK(mj["executions"] == 400);
+    CHECK(mj["executions"] == uj["executions"]);
+    CHECK(by_signature(mj) == by_signature(uj));  // first seed and count per signature
+    CHECK(kinds(mj) == kinds(uj));
+    std::uint64_t first = UINT64_MAX;
+    for (const auto& f : mj["failures"]) first = std::min(first, f["seed"].get<std::uint64_t>());
+    CHECK(uj["first_failure_seed"] == first);
+    CHECK(mj["coverage"] == uj["coverage"]);  // executions and first seed per goal
+    const json ms = json::parse(slurp(d.path / "merged" / "summary.json"));
+    CHECK(by_signature(ms) == by_signature(uj));
+    for (const auto& f : ms["failures"]) {
+        INFO(f.dump());
+        std::string want;
+        for (const auto& g : uj["failures"])
+            if (g["signature"] == f["signature"]) want = slurp(g["repro"].get<std::string>());
+        CHECK_FALSE(want.empty());
+        CHECK(slurp(d.path / "merged" / f["repro"].get<std::string>()) == want);
     }
 }
 

@@ -25,6 +25,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -194,9 +195,9 @@ struct CliResult {
     std::string err;  // stderr
 };
 
-// Starts `rcusim args...` with stdin from /dev/null and stdout / stderr going to the files
-// `stdout` and `stderr` in `io`.
-inline pid_t spawn_cli(const std::vector<std::string>& args, const std::filesystem::path& io) {
+// Starts the program argv[0] (a path) with stdin from /dev/null and stdout / stderr going to
+// the files `stdout` and `stderr` in `io`.
+inline pid_t spawn_program(std::vector<std::string> all, const std::filesystem::path& io) {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -204,8 +205,6 @@ inline pid_t spawn_cli(const std::vector<std::string>& args, const std::filesyst
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, 2, (io / "stderr").c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> all = {rcusim_bin()};
-    all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -215,6 +214,13 @@ inline pid_t spawn_cli(const std::vector<std::string>& args, const std::filesyst
     INFO("spawning " << all[0]);
     REQUIRE(rc == 0);
     return pid;
+}
+
+// Starts `rcusim args...` as spawn_program() does.
+inline pid_t spawn_cli(const std::vector<std::string>& args, const std::filesystem::path& io) {
+    std::vector<std::string> all = {rcusim_bin()};
+    all.insert(all.end(), args.begin(), args.end());
+    return spawn_program(std::move(all), io);
 }
 
 // Waits for a child started by spawn_cli() and collects its output; kills it after `limit`
@@ -246,6 +252,13 @@ inline CliResult run_cli(const std::vector<std::string>& args,
                          std::chrono::seconds limit = std::chrono::seconds(120)) {
     TempDir io("io");
     return wait_cli(spawn_cli(args, io.path), io.path, limit);
+}
+
+// Runs the program argv[0] (a path) with its arguments, as run_cli() runs rcusim.
+inline CliResult run_program(const std::vector<std::string>& argv,
+                             std::chrono::seconds limit = std::chrono::seconds(120)) {
+    TempDir io("io");
+    return wait_cli(spawn_program(argv, io.path), io.path, limit);
 }
 
 // The seed scenario's path, and the one JSON document a --json command printed.
