@@ -125,8 +125,34 @@ std::uint64_t RandomStrategy::delay(std::uint64_t, const Actor& a, const Simulat
 }
 
 Simulator::Simulator(SchedulerConfig cfg, Strategy& strategy, int ncpus)
-    : cfg_(cfg), strategy_(strategy), cpus_(static_cast<std::size_t>(ncpus)), cpu_cold_(static_cast<std::size_t>(ncpus)) {
+    : cfg_(cfg), strategy_(&strategy), cpus_(static_cast<std::size_t>(ncpus)), cpu_cold_(static_cast<std::size_t>(ncpus)) {}
 
+CpuId Simulator::add_cpu() {
+    cpus_.emplace_back();
+    cpu_cold_.emplace_back();
+    return static_cast<CpuId>(cpus_.size() - 1);
+}
+
+void Simulator::migrate(ActorId id, CpuId cpu) {
+    Actor& a = actor(id);
+    RCUSIM_ASSERT(cpu >= 0 && cpu < ncpus());
+    RCUSIM_ASSERT(a.state != ActorState::kRunning && a.irq_off == 0 && a.preempt_off == 0);
+    if (a.cpu == cpu || a.state == ActorState::kDone) return;
+    auto& old_cold = cpu_cold_[static_cast<std::size_t>(a.cpu)];
+    auto it = std::find(old_cold.members.begin(), old_cold.members.end(), id);
+    RCUSIM_ASSERT(it != old_cold.members.end());
+    *it = old_cold.members.back();
+    old_cold.members.pop_back();
+    bool was_parked = false;
+    if (auto p = std::find(old_cold.parked.begin(), old_cold.parked.end(), id); p != old_cold.parked.end()) {
+        old_cold.parked.erase(p);
+        was_parked = true;
+    }
+    const bool was_queued = queued(id);
+    if (was_queued) runq_remove(a);
+    a.cpu = cpu;
+    cpu_cold_[static_cast<std::size_t>(cpu)].members.push_back(id);
+    if (was_queued || was_parked) make_runnable(a);
 }
 
 Simulator::~Simulator() = default;
@@ -256,8 +282,7 @@ void Simulator::wake_one(WaitQueue& wq, Time latency) {
 
 void Simulator::make_runnable(Actor& a) {
     a.state = ActorState::kRunnable;
-    Cpu& c = cpus_[static_cast<std::size_t>(a.cpu)];
-    if (c.irq_owner != kNoActor && c.irq_owner != a.id) {
+    if (excluded(a)) {
         cpu_cold_[static_cast<std::size_t>(a.cpu)].parked.push_back(a.id);
     } else {
         runq_push(a);
@@ -304,7 +329,7 @@ void Simulator::runq_remove(Actor& a) {
 void Simulator::prefetch_far(const Actor& a) {
     const std::size_t n = runq_.size();
     std::uint64_t idx[2];
-    if (!strategy_.peek_picks(n, idx)) return;
+    if (!strategy_->peek_picks(n, idx)) return;
     const auto pos_a = static_cast<std::uint64_t>(a.runq_pos);
     const std::uint64_t i = idx[1];
     const ActorId far = i == pos_a ? runq_.back() : i == n - 1 ? a.id : runq_[i];
@@ -315,7 +340,7 @@ void Simulator::prefetch_next() {
     const std::size_t n = runq_.size();
     if (n < 2) return;
     std::uint64_t idx[2];
-    if (!strategy_.peek_picks(n, idx)) return;
+    if (!strategy_->peek_picks(n, idx)) return;
     const Actor& b = actor(runq_[idx[0]]);  // prefetched two steps ago if the guess held
     __builtin_prefetch(&cpus_[static_cast<std::size_t>(b.cpu)]);
     if (void* frame = b.resume_point.address()) {
@@ -345,17 +370,59 @@ void Simulator::irq_disable(Actor& self) {
 void Simulator::irq_enable(Actor& self) {
     RCUSIM_ASSERT(self.irq_off > 0);
     if (--self.irq_off > 0) return;
-    Cpu& c = cpus_[static_cast<std::size_t>(self.cpu)];
-    c.irq_owner = kNoActor;
-    // make_runnable() cannot park on this CPU now, so c.parked is not appended to meanwhile.
-    auto& parked = cpu_cold_[static_cast<std::size_t>(self.cpu)].parked;
+    cpus_[static_cast<std::size_t>(self.cpu)].irq_owner = kNoActor;
+    unpark(self.cpu);
+}
+
+// The CPU's parked actors that nothing excludes any more go back to the run queue.
+void Simulator::unpark(CpuId cpu) {
+    const Cpu& c = cpus_[static_cast<std::size_t>(cpu)];
+    auto& parked = cpu_cold_[static_cast<std::size_t>(cpu)].parked;
     if (parked.size() > 1)
         for (ActorId m : parked) __builtin_prefetch(&actor(m));
-    for (ActorId m : parked) {
-        Actor& o = actor(m);
-        if (o.state == ActorState::kRunnable && !queued(m)) runq_push(o);
+    if (c.irq_owner == kNoActor && c.preempt_owner == kNoActor && c.softirq_owner == kNoActor) {
+        // make_runnable() cannot park on this CPU now, so parked is not appended to meanwhile.
+        for (ActorId m : parked) {
+            Actor& o = actor(m);
+            if (o.state == ActorState::kRunnable && !queued(m)) runq_push(o);
+        }
+        parked.clear();
+        return;
     }
-    parked.clear();
+    std::size_t keep = 0;
+    for (std::size_t i = 0; i < parked.size(); ++i) {
+        Actor& o = actor(parked[i]);
+        if (o.state != ActorState::kRunnable || queued(o.id)) continue;
+        if (excluded(o)) parked[keep++] = o.id;
+        else runq_push(o);
+    }
+    parked.resize(keep);
+}
+
+void Simulator::preempt_disable(Actor& self) {
+    if (self.preempt_off++ > 0) return;
+    RCUSIM_ASSERT(self.context_level <= 1);
+    Cpu& c = cpus_[static_cast<std::size_t>(self.cpu)];
+    ActorId& owner = self.context_level == 1 ? c.softirq_owner : c.preempt_owner;
+    RCUSIM_ASSERT(owner == kNoActor);
+    owner = self.id;
+    if (c.queued.size() > (queued(self.id) ? 1u : 0u)) {
+        scratch_irq_.assign(c.queued.begin(), c.queued.end());
+        for (ActorId m : scratch_irq_) {
+            Actor& o = actor(m);
+            if (m == self.id || !excluded(o)) continue;
+            runq_remove(o);
+            cpu_cold_[static_cast<std::size_t>(self.cpu)].parked.push_back(m);
+        }
+    }
+}
+
+void Simulator::preempt_enable(Actor& self) {
+    RCUSIM_ASSERT(self.preempt_off > 0);
+    if (--self.preempt_off > 0) return;
+    Cpu& c = cpus_[static_cast<std::size_t>(self.cpu)];
+    (self.context_level == 1 ? c.softirq_owner : c.preempt_owner) = kNoActor;
+    unpark(self.cpu);
 }
 
 void Simulator::heat(Resource res, int delta) {
@@ -441,13 +508,13 @@ void Simulator::run_step(Actor& a) {
         }
         finish_actor(a);
     }
-    strategy_.after_step(a);
+    strategy_->after_step(a);
     if (step_hook_) step_hook_(step_hook_ctx_, a.id);
     if (prefetch) prefetch_next();
 }
 
 void Simulator::finish_actor(Actor& a) {
-    RCUSIM_ASSERT(a.irq_off == 0);
+    RCUSIM_ASSERT(a.irq_off == 0 && a.preempt_off == 0);
     a.state = ActorState::kDone;
     emit({.type = TraceType::kActorExit, .cpu = a.cpu, .actor = a.id});
     auto& m = cpu_cold_[static_cast<std::size_t>(a.cpu)].members;
@@ -511,7 +578,7 @@ Simulator::StopReason Simulator::run(Time until) {
             std::size_t idx = 0;
             if (runq_.size() > 1) {
                 std::uint64_t point = log_.points++;
-                idx = strategy_.pick(point, runq_, *this);
+                idx = strategy_->pick(point, runq_, *this);
                 RCUSIM_ASSERT(idx < runq_.size());
                 if (idx != 0 && cfg_.record_decisions)
                     log_.entries.push_back({point, DecisionKind::kPick, idx});
@@ -519,7 +586,7 @@ Simulator::StopReason Simulator::run(Time until) {
             a = &actor(runq_[idx]);
             if (delay_allowed(*a)) {
                 std::uint64_t point = log_.points++;
-                std::uint64_t j = strategy_.delay(point, *a, *this);
+                std::uint64_t j = strategy_->delay(point, *a, *this);
                 if (j != 0) {
                     if (cfg_.record_decisions)
                         log_.entries.push_back({point, DecisionKind::kDelay, j});

@@ -70,6 +70,10 @@ struct alignas(64) Actor {
     std::uint64_t wake_token = 0;
     std::string name;
     Task<void> body;
+    // 0 task, 1 softirq, 2 hardirq (an IPI): a non-preemptible section excludes the
+    // contexts of its CPU at its own level and below, IRQ-off excludes all of them.
+    std::uint8_t context_level = 0;
+    int preempt_off = 0;
 };
 
 struct StepRecord {
@@ -114,6 +118,9 @@ class Simulator {
     Time now() const { return now_; }
     std::uint64_t steps() const { return steps_; }
     int ncpus() const { return static_cast<int>(cpus_.size()); }
+    // One more CPU (real-code mode gives every unbound kthread a CPU of its own, so that its
+    // IRQ-off sections exclude nobody else, as on a real machine with idle CPUs to run it).
+    CpuId add_cpu();
     // Timed callback at `at` (>= now). Phases order events of the same instant.
     void at(Time at, int phase, TimedFn fn, void* ctx, std::uint64_t arg);
 
@@ -122,6 +129,13 @@ class Simulator {
     // Two-phase spawn, for bodies that need their own Actor& as an argument.
     ActorId create(std::string name, CpuId cpu, void* user = nullptr);
     void start(ActorId id, Task<void> body, Time start_at);
+    // Moves an actor to another CPU (CPU hotplug: the tasks of a dying CPU move away). The
+    // actor must not be running or in an IRQ-off section.
+    void migrate(ActorId id, CpuId cpu);
+    // Replaces the strategy (real-code mode boots the kernel under a fixed schedule, then
+    // runs the scenario under the chosen one). The decision log keeps counting points.
+    void set_strategy(Strategy& s) { strategy_ = &s; }
+    Strategy& strategy() { return *strategy_; }
     Actor& actor(ActorId id) { return actors_[static_cast<std::size_t>(id)]; }
     const Actor& actor(ActorId id) const { return actors_[static_cast<std::size_t>(id)]; }
     std::size_t actor_count() const { return actors_.size(); }
@@ -183,6 +197,12 @@ class Simulator {
     void irq_enable(Actor& self);
     bool irqs_disabled(const Actor& self) const { return self.irq_off > 0; }
     ActorId irq_owner(CpuId cpu) const { return cpus_[static_cast<std::size_t>(cpu)].irq_owner; }
+    // Non-preemptible sections (a task holding a spinlock or with preempt_disable(), a
+    // softirq running) exclude the CPU's other contexts of the same or a lower level
+    // (Actor::context_level): a softirq still interrupts a task that has preemption off, an
+    // IPI interrupts both. Nest like IRQ-off.
+    void preempt_disable(Actor& self);
+    void preempt_enable(Actor& self);
 
     // The running step also accesses `res` (counts for actors delayed on it).
     void touch(Resource res) {
@@ -242,6 +262,8 @@ class Simulator {
     struct alignas(64) Cpu {
         boost::container::small_vector<ActorId, 5> queued;
         ActorId irq_owner = kNoActor;
+        ActorId preempt_owner = kNoActor;  // a task with preemption off
+        ActorId softirq_owner = kNoActor;  // a softirq running
     };
     struct CpuCold {
         std::vector<ActorId> parked;   // queued members parked by an IRQ-off section
@@ -257,6 +279,14 @@ class Simulator {
     enum EventKind : int { kWakeSleeper = 0 };
 
     void make_runnable(Actor& a);
+    // Whether another context's IRQ-off or non-preemptible section keeps `a` off its CPU.
+    bool excluded(const Actor& a) const {
+        const Cpu& c = cpus_[static_cast<std::size_t>(a.cpu)];
+        return (c.irq_owner != kNoActor && c.irq_owner != a.id) ||
+               (c.softirq_owner != kNoActor && c.softirq_owner != a.id && a.context_level <= 1) ||
+               (c.preempt_owner != kNoActor && c.preempt_owner != a.id && a.context_level == 0);
+    }
+    void unpark(CpuId cpu);
     void runq_push(Actor& a);
     void runq_remove(Actor& a);
     void run_step(Actor& a);
@@ -270,7 +300,7 @@ class Simulator {
     static void delayed_wake_cb(void* ctx, std::uint64_t arg);
 
     SchedulerConfig cfg_;
-    Strategy& strategy_;
+    Strategy* strategy_;
     Time now_ = 0;
     std::uint64_t steps_ = 0;
     ActorId current_ = kNoActor;
