@@ -13,7 +13,9 @@ const std::vector<std::string>& all_kinds() {
         "callback-early",   "deadlock",            "reclaim-blocks",
         "bypass-contention", "mask-mismatch",      "stranded-callbacks",
         "latency",          "deferred-wake",       "shrinker-ineffective",
-        "shrinker-overcount", "overload-wrong-timer",
+        "shrinker-overcount", "overload-wrong-timer", "lock-order",
+        "unsafe-offload-read", "barrier-incomplete", "kernel-warn",
+        "lockdep-assert",   "data-race",
     };
     return kinds;
 }
@@ -35,7 +37,7 @@ const char* kind_cstr(const std::string& k) {
 // (v6.5) is not failing because of it; `--strict` makes it count.
 Severity kind_severity(const std::string& k) {
     return (k == "bypass-contention" || k == "shrinker-ineffective" || k == "shrinker-overcount" ||
-            k == "overload-wrong-timer")
+            k == "overload-wrong-timer" || k == "data-race")
                ? Severity::kWarning
                : Severity::kError;
 }

@@ -3,6 +3,10 @@
 // invalid input (with file, JSON pointer and line:column where they exist), 3 a limit stopped
 // the run (run.max_steps, --trace-max-bytes), 130 interrupted (SIGINT / SIGTERM).
 #include <chrono>
+#include <execinfo.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -36,6 +40,7 @@
 #include "explore/pct.hpp"
 #include "explore/repro.hpp"
 #include "kernel/variant.hpp"
+#include "real/build.hpp"
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
 #include "scenario/scenario_json.hpp"
@@ -189,9 +194,26 @@ struct TraceOut {
     }
 };
 
+// --kernel PATH (real-code mode; wins over the file's kernel.source) and --kernel-cache DIR.
+std::string g_kernel;
+std::string g_kernel_cache;
+bool g_quiet = false;
+
+// Real-code mode: builds (or finds in the cache) the scenario's kernel tree before anything
+// runs, and says what it found on stderr: version, features, what runs real and what is
+// rcusim glue. An unusable tree is a real::TreeError (exit 2).
+void prepare_kernel(scenario::Scenario& s, bool announce = true) {
+    if (!g_kernel.empty()) s.kernel_source = g_kernel;
+    if (s.kernel_source.empty()) return;
+    if (!g_kernel_cache.empty()) real::set_cache_dir(g_kernel_cache);
+    auto b = real::build_kernel(s.kernel_source, {"", s.cpus, s.hz});
+    if (announce && !g_quiet) std::fprintf(stderr, "rcusim: %s\n", b->describe().c_str());
+}
+
 scenario::Scenario load(const std::string& path, const std::string& variant) {
     scenario::Scenario s = scenario::load_scenario_file(path);
     if (!variant.empty()) scenario::apply_variant(s, variant, "--variant");
+    prepare_kernel(s);
     return s;
 }
 
@@ -733,8 +755,22 @@ static void use_huge_pages(char** argv) {
     else ::unsetenv("GLIBC_TUNABLES");
 }
 
+// A crash is a bug in rcusim: say so, with a backtrace (addresses for addr2line), instead
+// of a bare "Segmentation fault".
+void crash_handler(int sig) {
+    const char msg[] = "rcusim: internal error: fatal signal; backtrace (addr2line -e rcusim):\n";
+    ssize_t ignored = write(2, msg, sizeof msg - 1);
+    (void)ignored;
+    void* frames[64];
+    int n = backtrace(frames, 64);
+    backtrace_symbols_fd(frames, n, 2);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 int main(int argc, char** argv) {
     use_huge_pages(argv);
+    for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE}) signal(sig, crash_handler);
     auto logger = spdlog::stderr_color_mt("rcusim");
     spdlog::set_default_logger(logger);
     spdlog::set_pattern("rcusim: %l: %v");
@@ -761,6 +797,14 @@ int main(int argc, char** argv) {
     run->add_option("FILE", file, "scenario file")->required();
     run->add_option("--variant", variant, "variant preset (see `rcusim variants`)");
     run->add_option("--seed", seed, "schedule seed (default: the scenario's explore.seed)");
+    auto kernel_opts = [&](CLI::App* cmd) {
+        cmd->add_option("--kernel", g_kernel,
+                        "real-code mode: run this kernel tree's own tree_nocb.h (a source "
+                        "directory or a linux-source-*.tar.xz; wins over kernel.source)");
+        cmd->add_option("--kernel-cache", g_kernel_cache,
+                        "where kernel builds are cached (default $XDG_CACHE_HOME/rcusim)");
+    };
+    kernel_opts(run);
     run->add_option("--trace", trace_out, "write the trace to this file");
     run->add_option("--format", format, "trace format: jsonl (default), text or chrome (Perfetto)");
     run->add_option("--trace-window", TraceOut::window_arg, "write only FROM..TO of the trace (e.g. 1ms..5ms)");
@@ -792,6 +836,7 @@ int main(int argc, char** argv) {
                        "stop (exit 3, trace discarded) when the trace would grow past this size "
                        "(default 4GiB)");
     replay->add_flag("--json", json, "print one JSON summary on stdout");
+    kernel_opts(replay);
 
     std::string seeds = "0..999", strategy = "random", time_limit, shard, out_dir = "traces",
                 out_file;
@@ -811,11 +856,13 @@ int main(int argc, char** argv) {
     fuzz->add_flag("--json", json, "print one JSON summary on stdout");
     fuzz->add_flag("--strict", strict, "warnings count as failures too");
     fuzz->add_flag("--no-minimize", no_minimize, "keep repros as found");
+    kernel_opts(fuzz);
 
     auto* minimize = app.add_subcommand("minimize", "shrink a failing repro while it shows the same violation kind");
     minimize->add_option("REPRO", file, "repro file")->required();
     minimize->add_option("--out", out_file, "write here (default: overwrite REPRO)");
     minimize->add_flag("--json", json, "print one JSON summary on stdout");
+    kernel_opts(minimize);
 
     int bound = 2;
     auto* explore = app.add_subcommand("explore", "every schedule within K deviations from the default one (stateless, by re-execution)");
@@ -827,6 +874,7 @@ int main(int argc, char** argv) {
     explore->add_option("--time-limit", time_limit, "stop after this wall time");
     explore->add_flag("--json", json, "print one JSON summary on stdout");
     explore->add_flag("--strict", strict, "warnings count as failures too");
+    kernel_opts(explore);
 
     std::string variant_list = "all";
     std::uint64_t budget = 200;
@@ -845,6 +893,7 @@ int main(int argc, char** argv) {
                        "also write a repro of the first run of each cell that showed each kind "
                        "into this folder");
     matrix->add_flag("--json", json, "print one JSON document on stdout");
+    kernel_opts(matrix);
 
     cli::BenchOptions bench_opts;
     auto* bench = app.add_subcommand("bench", "run the built-in benchmarks and print their figures");
@@ -881,6 +930,7 @@ int main(int argc, char** argv) {
         int rc = app.exit(e);
         return rc == 0 ? 0 : 2;
     }
+    g_quiet = quiet;
     if (quiet) spdlog::set_level(spdlog::level::err);
     else if (verbosity == 1) spdlog::set_level(spdlog::level::info);
     else if (verbosity >= 2) spdlog::set_level(spdlog::level::debug);

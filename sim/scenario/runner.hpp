@@ -50,12 +50,19 @@ struct RunResult {
     std::string strategy;
     int actors = 0;  // actors created during the run
     kernel::GoalCounts goals{};  // hits per coverage goal (kernel/goals.hpp)
+    // Real-code runs: the tree's version ("6.12.118") and content hash ("sha256:...").
+    std::string kernel;
+    std::string kernel_tree;
 
     bool failed(bool strict) const;  // any error (strict: any violation)
     std::vector<std::string> kinds() const;  // distinct kinds, in order of first occurrence
 };
 
 RunResult run_scenario(const Scenario& s, const RunOptions& o = {});
+
+// "real:6.12.118" for a scenario with a kernel.source (building it if needed), else its
+// variant. Throws real::TreeError for an unusable tree.
+std::string kernel_name(const Scenario& s);
 
 // expect met: every expected kind was seen; with "expect": {"violations": []} no error was.
 bool expect_met(const Scenario& s, const RunResult& r);

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <string_view>
 
+#include "check/violation.hpp"
 #include "scenario/scenario_json.hpp"
 
 namespace rcusim::scenario {
@@ -105,28 +106,7 @@ const std::vector<std::string>& op_names() {
     return names;
 }
 
-const std::vector<std::string>& violation_kind_names() {
-    static const std::vector<std::string> kinds = {
-        "lock-imbalance",
-        "mutual-exclusion",
-        "lockset",
-        "lazy-len",
-        "callback-lost",
-        "callback-duplicated",
-        "callback-early",
-        "deadlock",
-        "reclaim-blocks",
-        "bypass-contention",
-        "mask-mismatch",
-        "stranded-callbacks",
-        "latency",
-        "deferred-wake",
-        "shrinker-ineffective",
-        "shrinker-overcount",
-        "overload-wrong-timer",
-    };
-    return kinds;
-}
+const std::vector<std::string>& violation_kind_names() { return check::all_kinds(); }
 
 std::optional<Time> parse_duration(const std::string& text, int hz, std::string* why) {
     auto fail = [&](std::string reason) -> std::optional<Time> {
@@ -357,7 +337,8 @@ bool operator==(const Scenario& a, const Scenario& b) {
            a.nocb_spec == b.nocb_spec && a.group_size == b.group_size && a.variant == b.variant &&
            a.switch_overrides == b.switch_overrides && a.switches == b.switches &&
            a.lazy_flush == b.lazy_flush && a.qhimark == b.qhimark &&
-           a.gp_duration == b.gp_duration && a.pressure == b.pressure && a.events == b.events &&
+           a.gp_duration == b.gp_duration && a.kernel_source == b.kernel_source &&
+           a.kernel_tree == b.kernel_tree && a.pressure == b.pressure && a.events == b.events &&
            a.strategy == b.strategy && a.seed == b.seed && a.max_delay == b.max_delay &&
            a.delay_in_irq_off == b.delay_in_irq_off && a.decisions.entries == b.decisions.entries &&
            a.decisions.points == b.decisions.points && a.until == b.until &&

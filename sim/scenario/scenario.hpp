@@ -103,6 +103,11 @@ struct Scenario {
     Time lazy_flush = 10 * engine::kSec;
     std::int64_t qhimark = 10000;
     Time gp_duration = 3 * engine::kMs;
+    // Real-code mode: a kernel source directory or linux-source-*.tar.xz whose own
+    // tree_nocb.h runs instead of the model ("" = the model), and the content hash it must
+    // have ("sha256:...", "" = any; repro files record it).
+    std::string kernel_source;
+    std::string kernel_tree;
 
     // memory
     std::vector<Window> pressure;

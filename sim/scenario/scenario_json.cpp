@@ -429,7 +429,7 @@ const std::vector<std::string> kTopKeys = {"format", "name",   "description", "m
                                            "memory", "events", "explore",     "run",     "expect"};
 const std::vector<std::string> kMachineKeys = {"cpus", "hz", "nocb_cpus", "group_size"};
 const std::vector<std::string> kKernelKeys = {"variant", "switches", "lazy_flush", "qhimark",
-                                              "gp_duration"};
+                                              "gp_duration", "source", "tree"};
 const std::vector<std::string> kMemoryKeys = {"pressure"};
 const std::vector<std::string> kWindowKeys = {"from", "to"};
 const std::vector<std::string> kExploreKeys = {"strategy", "seed", "max_delay", "delay_in_irq_off",
@@ -720,6 +720,21 @@ class Reader {
                 s.qhimark = integer(*v, ptr + "/qhimark", 1, 1'000'000'000);
             if (const json* v = member(*k, "gp_duration"))
                 s.gp_duration = duration(*v, ptr + "/gp_duration", s.hz, 1);
+            if (const json* v = member(*k, "source")) {
+                s.kernel_source = string(*v, ptr + "/source",
+                                         "a kernel source directory or linux-source-*.tar.xz");
+                if (s.kernel_source.empty())
+                    fail(ptr + "/source", "expected a kernel source directory or "
+                                          "linux-source-*.tar.xz, got an empty string");
+            }
+            if (const json* v = member(*k, "tree")) {
+                s.kernel_tree = string(*v, ptr + "/tree", "the tree's content hash (sha256:...)");
+                bool ok = s.kernel_tree.size() == 71 && s.kernel_tree.rfind("sha256:", 0) == 0 &&
+                          s.kernel_tree.find_first_not_of("0123456789abcdef", 7) == std::string::npos;
+                if (!ok)
+                    fail(ptr + "/tree", "expected \"sha256:\" and 64 lowercase hex digits, got \"" +
+                                            s.kernel_tree + "\"");
+            }
         }
         s.switches = kernel::find_preset(s.variant)->switches;
         for (const auto& [name, value] : s.switch_overrides) {
@@ -999,6 +1014,8 @@ json scenario_to_json(const Scenario& s) {
                    {"lazy_flush", format_duration(s.lazy_flush)},
                    {"qhimark", s.qhimark},
                    {"gp_duration", format_duration(s.gp_duration)}};
+    if (!s.kernel_source.empty()) j["kernel"]["source"] = s.kernel_source;
+    if (!s.kernel_tree.empty()) j["kernel"]["tree"] = s.kernel_tree;
     json pressure = json::array();
     for (const auto& w : s.pressure)
         pressure.push_back({{"from", format_duration(w.from)}, {"to", format_duration(w.to)}});

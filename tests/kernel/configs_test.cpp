@@ -28,6 +28,11 @@ TEST_CASE("kernel::configs: every scenario in configs/ meets its expect") {
     for (const auto& f : files) {
         INFO(f.string());
         const scenario::Scenario s = scenario::load_scenario_file(f.string());
+        if (!s.kernel_source.empty() && !fs::exists(s.kernel_source)) {
+            // Real-code scenarios name a Debian linux-source package (.ci/deps installs it).
+            WARN(f.string() << ": skipped, " << s.kernel_source << " is not installed");
+            continue;
+        }
         const scenario::RunResult r = scenario::run_scenario(s);
         std::string seen;
         for (const auto& k : r.kinds()) seen += k + " ";
