@@ -208,6 +208,7 @@ void prepare_kernel(scenario::Scenario& s, bool announce = true) {
     if (!g_kernel_cache.empty()) real::set_cache_dir(g_kernel_cache);
     auto b = real::build_kernel(s.kernel_source, {"", s.cpus, s.hz});
     if (announce && !g_quiet) std::fprintf(stderr, "rcusim: %s\n", b->describe().c_str());
+    (void)scenario::kernel_name(s);  // checks the content hash a repro recorded
 }
 
 scenario::Scenario load(const std::string& path, const std::string& variant) {
@@ -358,6 +359,13 @@ int cmd_variants(bool json) {
 int cmd_replay(const std::string& file, const std::string& trace_out, const std::string& format,
                bool json) {
     explore::Repro p = explore::load_repro_file(file);
+    try {
+        prepare_kernel(p.scenario);
+    } catch (const real::TreeMismatch& e) {
+        // A repro replays only against the tree it was made with.
+        std::fprintf(stderr, "rcusim: %s: %s\n", file.c_str(), e.what());
+        return 1;
+    }
     SignalStop sig;
     TraceOut t;
     t.open(trace_out, format);
@@ -475,8 +483,8 @@ int cmd_fuzz(const std::string& file, const std::string& variant, const std::str
         };
     }
     if (!json) {
-        std::printf("rcusim fuzz: %s  variant %s (%s)  strategy %s  seeds %s  jobs %d%s\n",
-                    s.name.c_str(), s.variant.c_str(), kernel::describe(s.switches).c_str(),
+        std::printf("rcusim fuzz: %s  %s  strategy %s  seeds %s  jobs %d%s\n",
+                    s.name.c_str(), scenario::kernel_label(s).c_str(),
                     strategy.c_str(), seeds.c_str(), jobs,
                     shard.empty() ? "" : ("  shard " + shard).c_str());
         std::fflush(stdout);
@@ -530,10 +538,11 @@ int cmd_fuzz(const std::string& file, const std::string& variant, const std::str
                         static_cast<unsigned long long>(f.original_events),
                         f.repro.scenario.events.size(), paths[i].c_str(), paths[i].c_str());
         }
-        std::printf("%s", explore::coverage_text(explore::named(r.coverage), r.executions,
-                                                 "executions", "first seed")
-                              .c_str());
-        if (r.failures.empty())
+        if (s.kernel_source.empty())
+            std::printf("%s", explore::coverage_text(explore::named(r.coverage), r.executions,
+                                                     "executions", "first seed")
+                                  .c_str());
+        if (r.failures.empty() && s.kernel_source.empty())
             std::printf("%s", explore::coverage_hint(s, r.coverage,
                                                      "more seeds, a larger explore.max_delay, "
                                                      "delay_in_irq_off or --strategy pct may "
@@ -555,6 +564,7 @@ int cmd_fuzz(const std::string& file, const std::string& variant, const std::str
 
 int cmd_minimize(const std::string& file, const std::string& out, bool json) {
     explore::Repro p = explore::load_repro_file(file);
+    prepare_kernel(p.scenario);
     std::string kind;
     for (const auto& v : p.violations)
         if (v.severity == check::Severity::kError) {
@@ -631,7 +641,7 @@ int cmd_explore(const std::string& file, const std::string& variant, int bound, 
     }
     if (json) {
         nlohmann::json j = {{"scenario", s.name},
-                            {"variant", s.variant},
+                            {"variant", scenario::kernel_name(s)},
                             {"preemptions", bound},
                             {"executions", r.schedules},
                             {"schedules_per_level", r.per_level},
@@ -645,7 +655,8 @@ int cmd_explore(const std::string& file, const std::string& variant, int bound, 
         nlohmann::json kinds = nlohmann::json::array();
         for (const auto& [kind, p] : repros) kinds.push_back({{"kind", kind}, {"repro", p}});
         j["found_kinds"] = kinds;
-        j["coverage"] = explore::coverage_json(explore::named(r.coverage), "first_level");
+        if (s.kernel_source.empty())
+            j["coverage"] = explore::coverage_json(explore::named(r.coverage), "first_level");
         if (r.found) {
             nlohmann::json v = nlohmann::json::array();
             for (const auto& x : r.found->violations) v.push_back(explore::violation_to_json(x));
@@ -653,8 +664,8 @@ int cmd_explore(const std::string& file, const std::string& variant, int bound, 
         }
         std::cout << j.dump(2) << "\n";
     } else {
-        std::printf("rcusim explore: %s  variant %s (%s)  bound %d deviations  jobs %d\n",
-                    s.name.c_str(), s.variant.c_str(), kernel::describe(s.switches).c_str(), bound, jobs);
+        std::printf("rcusim explore: %s  %s  bound %d deviations  jobs %d\n", s.name.c_str(),
+                    scenario::kernel_label(s).c_str(), bound, jobs);
         std::string levels;
         for (std::size_t i = 0; i < r.per_level.size(); ++i)
             levels += (i ? ", " : "") + std::to_string(r.per_level[i]);
@@ -669,10 +680,11 @@ int cmd_explore(const std::string& file, const std::string& variant, int bound, 
         } else {
             std::printf("   nothing found; bound %s\n", r.bound_exhausted ? "exhausted" : "NOT exhausted");
         }
-        std::printf("%s", explore::coverage_text(explore::named(r.coverage), r.schedules,
-                                                 "schedules", "first at level")
-                              .c_str());
-        if (!r.found)
+        if (s.kernel_source.empty())
+            std::printf("%s", explore::coverage_text(explore::named(r.coverage), r.schedules,
+                                                     "schedules", "first at level")
+                                  .c_str());
+        if (!r.found && s.kernel_source.empty())
             std::printf("%s", explore::coverage_hint(s, r.coverage,
                                                      "a larger --preemptions bound may reach "
                                                      "it.")
@@ -688,7 +700,17 @@ int cmd_matrix(const std::vector<std::string>& files, const std::string& variant
     if (jobs < 1) usage_error("--jobs: expected at least 1");
     const auto columns = explore::parse_matrix_columns(variant_list);
     std::vector<explore::MatrixInput> inputs;
-    for (const auto& f : files) inputs.push_back({f, scenario::load_scenario_file(f)});
+    for (const auto& f : files) {
+        scenario::Scenario s = scenario::load_scenario_file(f);
+        prepare_kernel(s);
+        // Real-code columns: build each tree for each machine shape before any cell runs.
+        for (const auto& c : columns)
+            if (!c.real.empty()) {
+                scenario::Scenario rs = explore::cell_scenario(s, c);
+                prepare_kernel(rs);
+            }
+        inputs.push_back({f, std::move(s)});
+    }
     explore::MatrixOptions o;
     o.budget = budget;
     o.jobs = jobs;

@@ -8,9 +8,8 @@
 namespace rcusim::cli {
 
 std::string run_header(const scenario::Scenario& s, const scenario::RunResult& r) {
-    std::string out = "rcusim run: " + s.name + "  variant " + s.variant + " (" +
-                      kernel::describe(s.switches) + ")  strategy " + r.strategy + "  seed " +
-                      std::to_string(r.seed) + "\n";
+    std::string out = "rcusim run: " + s.name + "  " + scenario::kernel_label(s) + "  strategy " +
+                      r.strategy + "  seed " + std::to_string(r.seed) + "\n";
     out += "  " + std::to_string(s.cpus) + " CPUs, HZ " + std::to_string(s.hz) + ", nocb " +
            scenario::format_cpu_set(s.nocb_cpus) + ", " + std::to_string(s.events.size()) + " events, until " +
            scenario::format_duration(s.until) + ", max_delay " +
@@ -39,14 +38,16 @@ std::string run_summary(const scenario::Scenario& s, const scenario::RunResult& 
                   static_cast<unsigned long long>(r.steps), check::format_time(r.sim_time).c_str(),
                   scenario::stop_reason_name(r.stop), wall_s);
     out += buf;
-    std::string goals;
-    for (const auto& g : kernel::goal_infos()) {
-        const auto hits = r.goals[static_cast<std::size_t>(g.goal)];
-        if (hits == 0) continue;
-        goals += (goals.empty() ? " " : ", ") + std::string(g.name);
-        if (hits > 1) goals += " (x" + std::to_string(hits) + ")";
+    if (s.kernel_source.empty()) {  // the coverage goals are the model's race windows
+        std::string goals;
+        for (const auto& g : kernel::goal_infos()) {
+            const auto hits = r.goals[static_cast<std::size_t>(g.goal)];
+            if (hits == 0) continue;
+            goals += (goals.empty() ? " " : ", ") + std::string(g.name);
+            if (hits > 1) goals += " (x" + std::to_string(hits) + ")";
+        }
+        out += "   coverage goals hit:" + (goals.empty() ? std::string(" none") : goals) + "\n";
     }
-    out += "   coverage goals hit:" + (goals.empty() ? std::string(" none") : goals) + "\n";
     if (!r.digest.empty()) out += "   trace digest " + r.digest + "\n";
     if (!trace.empty()) out += "   trace written to " + trace + "\n";
     if (s.expect) {
@@ -67,7 +68,7 @@ nlohmann::json run_json(const scenario::Scenario& s, const scenario::RunResult& 
     nlohmann::json v = nlohmann::json::array();
     for (const auto& x : r.violations) v.push_back(explore::violation_to_json(x));
     nlohmann::json j = {{"scenario", s.name},
-                        {"variant", s.variant},
+                        {"variant", r.kernel.empty() ? s.variant : "real:" + r.kernel},
                         {"switches", kernel::describe(s.switches)},
                         {"seed", r.seed},
                         {"strategy", r.strategy},

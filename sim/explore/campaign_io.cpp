@@ -124,7 +124,7 @@ json campaign_json(const scenario::Scenario& s, const FuzzOptions& o, const Fuzz
     }
     json j = {{"format", "rcusim-fuzz/1"},
               {"scenario", s.name},
-              {"variant", s.variant},
+              {"variant", scenario::kernel_name(s)},
               {"strategy", o.strategy},
               {"seeds", std::to_string(o.seeds.lo) + ".." + std::to_string(o.seeds.hi)},
               {"shard", std::to_string(o.shard_k) + "/" + std::to_string(o.shard_n)},
@@ -138,8 +138,8 @@ json campaign_json(const scenario::Scenario& s, const FuzzOptions& o, const Fuzz
               {"first_failure_seed", r.first_failure_seed ? json(*r.first_failure_seed) : json(nullptr)},
               {"interrupted", r.interrupted},
               {"time_limited", r.time_limited},
-              {"failures", f},
-              {"coverage", coverage_json(named(r.coverage), "first_seed")}};
+              {"failures", f}};
+    if (s.kernel_source.empty()) j["coverage"] = coverage_json(named(r.coverage), "first_seed");
     if (o.strategy == "pct") {
         auto g = pct_guarantee(r.pct_n, r.pct_k, o.pct_depth);
         j["pct"] = {{"depth", o.pct_depth}, {"n", r.pct_n}, {"k", r.pct_k},

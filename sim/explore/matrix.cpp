@@ -144,10 +144,17 @@ std::vector<MatrixColumn> parse_matrix_columns(const std::string& list, const st
             }
             continue;
         }
-        const std::vector<std::string> toks = split(item, '+');
-        const std::string base = trim(toks[0]);
         MatrixColumn c;
         c.name = item;
+        if (item.rfind("real:", 0) == 0) {  // a kernel tree, run for real
+            c.real = trim(item.substr(5));
+            if (c.real.empty())
+                throw ConfigError(origin, "", "'" + item + "': real: needs a kernel tree (real:PATH)");
+            add(std::move(c));
+            continue;
+        }
+        const std::vector<std::string> toks = split(item, '+');
+        const std::string base = trim(toks[0]);
         if (base == "file" || base == "all") {
             if (toks.size() > 1) {
                 const std::string hint =
@@ -187,6 +194,13 @@ std::vector<MatrixColumn> parse_matrix_columns(const std::string& list, const st
 scenario::Scenario cell_scenario(const scenario::Scenario& s, const MatrixColumn& c) {
     scenario::Scenario out = s;
     if (c.file) return out;
+    if (!c.real.empty()) {
+        out.kernel_source = c.real;
+        out.kernel_tree.clear();
+        return out;
+    }
+    out.kernel_source.clear();  // a model column runs the model, whatever the file names
+    out.kernel_tree.clear();
     const kernel::Preset* p = kernel::find_preset(c.preset);
     kernel::Switches sw = p != nullptr ? p->switches : c.switches;
     std::vector<std::pair<std::string, std::string>> overrides;
@@ -329,7 +343,8 @@ MatrixResult run_matrix(const std::vector<MatrixInput>& inputs,
     for (auto& j : jobs) {
         MatrixCell cell;
         cell.column = columns[j.col].name;
-        cell.switches = kernel::describe(j.s.switches);
+        cell.switches = j.s.kernel_source.empty() ? kernel::describe(j.s.switches)
+                                                  : "real:" + j.s.kernel_source;
         cell.executions = j.done;
         cell.step_limited = j.step_limited;
         cell.own_strategy = j.own_is_random ? "random" : "scripted";
@@ -534,7 +549,9 @@ std::string matrix_text(const MatrixResult& r, int jobs) {
         const auto& col = r.columns[c];
         std::string what;
         if (col.file) {
-            what = "each file's own kernel.variant and kernel.switches";
+            what = "each file's own kernel.variant and kernel.switches (or kernel.source)";
+        } else if (!col.real.empty()) {
+            what = "the kernel tree " + col.real + " (real-code mode)";
         } else {
             what = kernel::describe(col.switches);
         }

@@ -41,6 +41,7 @@ struct MatrixColumn {
     // ("P2" -> "true", "shrinker" -> "V3"), in the order given.
     std::vector<std::pair<std::string, std::string>> extra;
     bool file = false;  // the file's own kernel
+    std::string real;   // "real:PATH": that kernel tree's own code (real-code mode)
 };
 
 // A comma-separated list of items: "all" (every preset, in `rcusim variants` order),

@@ -37,6 +37,9 @@ Repro make_repro(const scenario::Scenario& s, const scenario::RunResult& r) {
     p.violations = r.violations;
     p.steps = r.steps;
     p.trace_digest = r.digest;
+    // Real-code runs replay only against the tree they ran: its content hash goes with them.
+    if (!r.kernel_tree.empty()) p.scenario.kernel_tree = r.kernel_tree;
+    p.kernel = r.kernel;
     return p;
 }
 
@@ -134,7 +137,7 @@ json repro_to_json(const Repro& r) {
     }
     json viol = json::array();
     for (const auto& v : r.violations) viol.push_back(violation_to_json(v));
-    return json{{"format", "rcusim-repro/1"},
+    json out{{"format", "rcusim-repro/1"},
                 {"scenario", scenario::scenario_to_json(r.scenario)},
                 {"variant", r.scenario.variant},
                 {"switches", kernel::describe(r.scenario.switches)},
@@ -144,6 +147,8 @@ json repro_to_json(const Repro& r) {
                 {"violations", viol},
                 {"steps", r.steps},
                 {"trace_digest", r.trace_digest}};
+    if (!r.kernel.empty()) out["kernel"] = r.kernel;  // the real tree's version, for readers
+    return out;
 }
 
 namespace {
@@ -169,7 +174,7 @@ std::string need_string(const json& j, const char* key, const std::string& origi
 
 Repro repro_from_json(const json& j, const std::string& origin) {
     if (!j.is_object()) bad(origin, "", "expected a JSON object (an rcusim-repro/1 file)");
-    static const char* kKeys[] = {"format", "scenario", "variant", "switches", "seed", "strategy",
+    static const char* kKeys[] = {"format", "scenario", "variant", "switches", "seed", "strategy", "kernel",
                                   "decisions", "violations", "steps", "trace_digest"};
     for (auto it = j.begin(); it != j.end(); ++it) {
         bool ok = false;
@@ -185,6 +190,10 @@ Repro repro_from_json(const json& j, const std::string& origin) {
         bad(origin, "/format", "expected \"rcusim-repro/1\"");
     Repro r;
     r.scenario = scenario::scenario_from_json(need(j, "scenario", origin, ""), origin, "/scenario");
+    if (j.contains("kernel")) {
+        if (!j["kernel"].is_string()) bad(origin, "/kernel", "expected the tree's version (a string)");
+        r.kernel = j["kernel"].get<std::string>();
+    }
     if (j.contains("variant")) {
         if (!j["variant"].is_string()) bad(origin, "/variant", "expected a string");
         if (j["variant"].get<std::string>() != r.scenario.variant)
@@ -285,8 +294,8 @@ std::string repro_path(const std::string& dir, const Repro& r) {
     std::string name = r.scenario.name.empty() ? "scenario" : r.scenario.name;
     for (char& c : name)
         if (c == '/' || c == ' ' || c == '\\') c = '_';
-    return dir + "/" + name + "." + r.scenario.variant + ".seed" + std::to_string(r.seed) +
-           ".repro.json";
+    const std::string kernel = r.kernel.empty() ? r.scenario.variant : "real-" + r.kernel;
+    return dir + "/" + name + "." + kernel + ".seed" + std::to_string(r.seed) + ".repro.json";
 }
 
 ReplayResult replay(const Repro& r, std::vector<engine::TraceSink*> sinks,

@@ -20,6 +20,7 @@ struct Repro {
     std::vector<check::Violation> violations;  // kind, severity, time, cpu, actors, object, message
     std::uint64_t steps = 0;
     std::string trace_digest;
+    std::string kernel;  // real-code runs: the tree's version ("6.12.118")
 };
 
 Repro make_repro(const scenario::Scenario& s, const scenario::RunResult& r);

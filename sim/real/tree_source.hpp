@@ -23,6 +23,12 @@ class TreeError : public std::runtime_error {
     explicit TreeError(const std::string& what) : std::runtime_error(what) {}
 };
 
+// A scenario or repro names a tree whose content has changed since (exit 1 for replay).
+class TreeMismatch : public TreeError {
+   public:
+    explicit TreeMismatch(const std::string& what) : TreeError(what) {}
+};
+
 struct Tree {
     std::string source;        // as given (a directory or a .tar.xz)
     bool tarball = false;

@@ -122,8 +122,9 @@ real::MachineConfig machine_config(const Scenario& s) {
 std::shared_ptr<const real::Build> real_build(const Scenario& s) {
     auto b = real::build_kernel(s.kernel_source, {"", s.cpus, s.hz});
     if (!s.kernel_tree.empty() && s.kernel_tree != "sha256:" + b->tree_hash)
-        throw real::TreeError(s.kernel_source + ": the tree's content (sha256:" + b->tree_hash +
-                              ") is not the one recorded (" + s.kernel_tree + ")");
+        throw real::TreeMismatch(s.kernel_source + ": the tree's content (sha256:" + b->tree_hash +
+                                 ") is not the one recorded (" + s.kernel_tree +
+                                 "); the run needs the tree it was made with");
     return b;
 }
 
@@ -132,6 +133,12 @@ std::shared_ptr<const real::Build> real_build(const Scenario& s) {
 std::string kernel_name(const Scenario& s) {
     if (s.kernel_source.empty()) return s.variant;
     return "real:" + real_build(s)->version;
+}
+
+std::string kernel_label(const Scenario& s) {
+    if (s.kernel_source.empty()) return "variant " + s.variant + " (" + kernel::describe(s.switches) + ")";
+    auto b = real_build(s);
+    return "kernel real:" + b->version + " (" + b->features.summary() + ")";
 }
 
 RunResult run_scenario(const Scenario& s, const RunOptions& o) {

@@ -63,6 +63,9 @@ RunResult run_scenario(const Scenario& s, const RunOptions& o = {});
 // "real:6.12.118" for a scenario with a kernel.source (building it if needed), else its
 // variant. Throws real::TreeError for an unusable tree.
 std::string kernel_name(const Scenario& s);
+// For reports: "kernel real:6.12.118 (lazy nocb_mutex ... flags=ENABLED,OFFLOADED)" or
+// "variant v6.3 (V0)".
+std::string kernel_label(const Scenario& s);
 
 // expect met: every expected kind was seen; with "expect": {"violations": []} no error was.
 bool expect_met(const Scenario& s, const RunResult& r);
