@@ -15,6 +15,13 @@ std::string RealCheckers::who(ActorId id) const {
     return m_.sim().actor(id).name + "/" + std::to_string(id);
 }
 
+std::string RealCheckers::holder(const LockInfo& l) const {
+    if (l.owner != engine::kNoActor || l.readers.empty()) return who(l.owner);
+    std::string r;
+    for (ActorId id : l.readers) r += (r.empty() ? "" : ", ") + who(id);
+    return (l.readers.size() > 1 ? "readers " : "reader ") + r;
+}
+
 std::string RealCheckers::header(const char* title) const {
     std::string bar(std::string(title).size(), '=');
     std::string dash(std::string(title).size(), '-');
@@ -106,6 +113,11 @@ void RealCheckers::lock_released(const real::Actor& a, const LockInfo& l, bool b
 void RealCheckers::op_returned(const real::Actor& a, const char* op,
                                const std::vector<const LockInfo*>& held, bool irqs_off) {
     if (!held.empty()) {
+        std::vector<int> ids;
+        for (const auto* l : held) ids.push_back(l->id);
+        auto& last = leaked_[a.id];
+        if (last == ids) return;  // the same leak, seen as the function returned
+        last = std::move(ids);
         std::string names;
         for (const auto* l : held) names += (names.empty() ? "" : ", ") + l->display;
         std::string text = header("WARNING: lock held when returning to user space!");
@@ -134,7 +146,7 @@ void RealCheckers::lock_wait(const real::Actor& a, const LockInfo& l) {
     // A wait on a lock whose owner finished: it is never released.
     if (l.owner != engine::kNoActor && m_.actor_done(l.owner)) {
         std::string text = header("WARNING: lock held by a context that is gone!");
-        text += who(a.id) + " waits for " + l.display + ", held by " + who(l.owner) +
+        text += who(a.id) + " waits for " + l.display + ", held by " + holder(l) +
                 ", which finished without releasing it (acquired at " + l.acquired_at + ").\n";
         report("deadlock", &a, {l.owner}, l.display, "lock",
                who(a.id) + " waits for " + l.display + " held by finished " + who(l.owner), text);
@@ -299,7 +311,7 @@ void RealCheckers::finish(bool idle) {
             if (!l) continue;
             std::string text = l->type == LockType::kSpin ? header("BUG: spinlock lockup suspected!")
                                                           : header("INFO: task blocked forever!");
-            text += who(a.id) + " still waits for " + l->display + " held by " + who(l->owner) +
+            text += who(a.id) + " still waits for " + l->display + " held by " + holder(*l) +
                     " on an idle machine.\n";
             report("deadlock", &a, {l->owner}, l->display, "end of run",
                    who(a.id) + " never gets " + l->display, text);

@@ -50,6 +50,8 @@ class RealCheckers final : public real::Observer {
                       std::vector<real::ActorId> involved, std::string object, std::string site,
                       std::string message, std::string text);
     std::string who(real::ActorId id) const;
+    // The lock's owner, or its readers (an rwsem held for read), or "(nobody)".
+    std::string holder(const real::LockInfo& l) const;
     std::string header(const char* title) const;
     std::string held_text(const real::Actor& a) const;
 
@@ -57,6 +59,9 @@ class RealCheckers final : public real::Observer {
     ReportContext ctx_;
     std::vector<Violation> violations_;
     std::map<std::string, std::size_t> seen_;
+    // Per actor, the held locks (ids) of its last "returned holding" report: a context that
+    // ends holding what the function it returned from already leaked is one bug, one report.
+    std::map<real::ActorId, std::vector<int>> leaked_;
     bool stop_on_error_ = false;
 };
 

@@ -380,7 +380,7 @@ RCUSIM_GLUE static void note_gp_changes(struct rcu_data *rdp)
 /*
  * The scheduling-clock tick, for the CPUs rcu_core() serves. Stands in for: tree.c
  * rcu_sched_clock_irq() -> rcu_pending() -> invoke_rcu_core(), once a jiffy, in the CPU's
- * softirq (the host arms it: rcusim_image.tick).
+ * softirq. The host arms it (rcusim_image.tick).
  * Simplification: a CPU's tick runs only while its rdp is not offloaded and has callbacks
  * (the nohz behaviour: rcu_needs_cpu() keeps the tick for such a CPU, an offloaded or idle
  * CPU has none).
@@ -677,7 +677,7 @@ RCUSIM_GLUE static void rcusim_boot(const struct rcusim_boot_config *cfg)
 }
 
 /* ---------------------------------------------------------------- CPU hotplug */
-/* Runs on the dying CPU, interrupts off. Stands in for: the end of take_cpu_down() and
+/* Runs on the dying CPU, interrupts off. Stands in for: take_cpu_down()'s end and
  * tree.c rcutree_report_cpu_dead() / rcu_report_dead(): the CPU leaves cpu_online_mask,
  * dangling deferred wakeups are done (the tree's do_nocb_deferred_wakeup()), and it leaves
  * its leaf's qsmaskinitnext. */
