@@ -1,13 +1,19 @@
 // rcusim bench: the built-in benchmarks. Figures, not assertions: engine events/s with an
 // empty model, kernel-model steps/s at 64..4096 CPUs on a mixed workload, fuzz
-// executions/s, time to the seed race, exhaustive exploration, peak memory.
+// executions/s, time to the seed race, exhaustive exploration, real-code mode (build and
+// cached start, the per-execution reset against fork(), executions/s at 4..64 CPUs, time
+// to find the shrinker race in a tree without 6.12's fix, the largest machines), peak memory.
 #include "cli/bench.hpp"
 
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -15,6 +21,10 @@
 #include "explore/background_digest.hpp"
 #include "explore/explore.hpp"
 #include "explore/fuzz.hpp"
+#include "real/build.hpp"
+#include "real/image.hpp"
+#include "real/process.hpp"
+#include "real/tree_source.hpp"
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
 
@@ -56,6 +66,51 @@ std::string mixed_scenario(int cpus, const std::string& until) {
     {"at": "400ms", "op": "offload", "target": 3, "cpu": 2}],
   "explore": {"strategy": "random", "seed": 1, "max_delay": "100us"},
   "run": {"until": ")" + until + R"("}})";
+}
+
+// A scratch folder for the real-code rows (a fresh build cache, a mutated copy of the tree),
+// removed when the rows are done.
+struct Scratch {
+    std::string dir;
+    Scratch() {
+        char tmpl[] = "/tmp/rcusim-bench-XXXXXX";
+        if (!mkdtemp(tmpl)) throw real::TreeError("mkdtemp failed");
+        dir = tmpl;
+    }
+    ~Scratch() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+};
+
+// A copy of the files real-code mode reads from `source`, with lazy_rcu_shrink_scan()'s
+// mutex_trylock(&rcu_state.nocb_mutex) removed (the tree as it was before the seed thread's
+// fix); "" if the tree has no such trylock.
+std::string tree_without_trylock(const std::string& source, const std::string& dir) {
+    real::Tree t = real::open_tree(source, real::cache_dir());
+    const std::string from = "\tif (!mutex_trylock(&rcu_state.nocb_mutex)) {\n\t\t/*";
+    auto& nocb = t.files["kernel/rcu/tree_nocb.h"];
+    const auto at = nocb.find(from);
+    if (at == std::string::npos) return "";
+    nocb.replace(at, from.size(), "\tif (0) {\n\t\t/*");
+    for (const auto& [rel, content] : t.files) {
+        const std::filesystem::path p = std::filesystem::path(dir) / rel;
+        std::filesystem::create_directories(p.parent_path());
+        real::write_file_atomic(p.string(), content);
+    }
+    return dir;
+}
+
+// The scenario file on `cpus` CPUs, every one offloaded (its "all" events on all of them),
+// run on `source`.
+scenario::Scenario scaled(const std::string& file, int cpus, const std::string& source) {
+    auto j = nlohmann::json::parse(real::read_file(file));
+    j["machine"]["cpus"] = cpus;
+    j["machine"]["nocb_cpus"] = "all";
+    j["name"] = j["name"].get<std::string>() + "-" + std::to_string(cpus);
+    scenario::Scenario s = scenario::load_scenario_text(j.dump(), file);
+    s.kernel_source = source;
+    return s;
 }
 
 }  // namespace
@@ -272,6 +327,163 @@ nlohmann::json run_benchmarks(const BenchOptions& bo) {
             "bound %s\n",
             static_cast<unsigned long long>(r.schedules), r.elapsed_s,
             r.bound_exhausted ? "exhausted" : "NOT exhausted");
+    }
+    if (want("real")) {
+        std::string source = bo.kernel;
+        if (source.empty() && std::filesystem::exists("/usr/src/linux-source-6.12.tar.xz"))
+            source = "/usr/src/linux-source-6.12.tar.xz";
+        if (source.empty()) {
+            out["real"] = {{"skipped", "no kernel tree"}};
+            say("real        skipped: no kernel tree (bench --kernel PATH, or apt-get install "
+                "linux-source-6.12)\n");
+        } else {
+            nlohmann::json real = {{"kernel", source}};
+            Scratch scratch;
+            // Build: a fresh cache (a first run: the tarball extracted, everything compiled),
+            // then the same cache again (a second process: hashed and found).
+            const std::string cold_cache = scratch.dir + "/cache";
+            auto t0 = Clock::now();
+            auto cold = real::build_kernel(source, {cold_cache, 4, 1000});
+            const double cold_s = since(t0);
+            t0 = Clock::now();
+            auto warm = real::build_kernel(source, {cold_cache + "/.", 4, 1000});
+            const double warm_s = since(t0);
+            real["build"] = {{"version", cold->version}, {"cold_seconds", cold_s},
+                             {"cold_read_seconds", cold->start_seconds},
+                             {"cold_compile_seconds", cold->build_seconds},
+                             {"cached_seconds", warm_s}, {"cached", warm->cached}};
+            say("real        %s: first run %.2f s (reading the tree %.2f s, compiling %.2f s); "
+                "cached start %.3f s\n",
+                cold->version.c_str(), cold_s, cold->start_seconds, cold->build_seconds, warm_s);
+
+            // The per-execution reset: the object's writable data copied back, against the
+            // least a fork server pays per execution (fork() and waitpid(), no result pipe).
+            {
+                real::Image img(cold->so_path);
+                const int resets = 5000, forks = 300;
+                t0 = Clock::now();
+                for (int i = 0; i < resets; ++i) img.reset();
+                const double reset_us = 1e6 * since(t0) / resets;
+                t0 = Clock::now();
+                for (int i = 0; i < forks; ++i) {
+                    const pid_t pid = fork();
+                    if (pid == 0) _exit(0);
+                    int st = 0;
+                    if (pid > 0) waitpid(pid, &st, 0);
+                }
+                const double fork_us = 1e6 * since(t0) / forks;
+                real["reset"] = {{"writable_bytes", img.writable_bytes()},
+                                 {"snapshot_restore_us", reset_us}, {"fork_wait_us", fork_us}};
+                say("real        reset per execution: snapshot restore of %zu KB %.1f us; "
+                    "fork()+waitpid() %.1f us (x%.1f)\n",
+                    img.writable_bytes() / 1024, reset_us, fork_us, fork_us / reset_us);
+            }
+
+            // Executions per second: the real seed race at 4 CPUs, and on 16 and 64 CPUs,
+            // all offloaded with call_rcu on every CPU; the model's seed race alongside.
+            nlohmann::json rows = nlohmann::json::array();
+            auto base = scenario::load_scenario_file("configs/real/seed-race-6.12.json");
+            base.kernel_source = source;
+            auto model = scenario::load_scenario_file("configs/seed-race.json");
+            struct Row {
+                scenario::Scenario s;
+                std::uint64_t seeds;
+                const char* what;
+            };
+            std::vector<Row> runs;
+            runs.push_back({model, 20000, "model"});
+            runs.push_back({base, 2000, "real"});
+            for (int cpus : {16, 64})
+                runs.push_back({scaled("configs/real/seed-race-6.12.json", cpus, source),
+                                cpus == 16 ? 500u : 100u, "real"});
+            for (auto& r : runs) {
+                {  // warm-up: the build found, each worker's image loaded
+                    explore::FuzzOptions w;
+                    w.seeds = {0, 3};
+                    w.jobs = 2;
+                    w.keep_going = true;
+                    w.minimize = false;
+                    explore::fuzz(r.s, w);
+                }
+                double r1 = 0;
+                for (int jobs : {1, 2}) {
+                    explore::FuzzOptions o;
+                    o.seeds = {0, r.seeds - 1};
+                    o.jobs = jobs;
+                    o.keep_going = true;
+                    o.minimize = false;
+                    auto f = explore::fuzz(r.s, o);
+                    const double rate = f.executions_run / f.elapsed_s;
+                    if (jobs == 1) r1 = rate;
+                    const double per = f.executions_run ? double(f.steps) / f.executions_run : 0;
+                    rows.push_back({{"scenario", r.s.name}, {"code", r.what}, {"cpus", r.s.cpus},
+                                    {"jobs", jobs}, {"executions", f.executions_run},
+                                    {"seconds", f.elapsed_s}, {"executions_per_s", rate},
+                                    {"steps_per_execution", per},
+                                    {"steps_per_s", f.steps / f.elapsed_s},
+                                    {"failures", f.failures.size()}});
+                    say("real        fuzz %-5s %-18s %2d CPUs jobs %d: %.0f executions/s, %.0f "
+                        "steps each, %.2f M steps/s%s\n",
+                        r.what, r.s.name.c_str(), r.s.cpus, jobs, rate, per,
+                        f.steps / f.elapsed_s / 1e6,
+                        jobs == 1 ? "" : (" (x" + std::to_string(rate / r1).substr(0, 4) + ")").c_str());
+                }
+            }
+            real["fuzz"] = rows;
+
+            // Time to find: the tree without 6.12's trylock, random seeds from 0 until each
+            // scenario's violation shows (the compile counted apart).
+            const std::string mutated = tree_without_trylock(source, scratch.dir + "/tree");
+            if (!mutated.empty()) {
+                nlohmann::json found = nlohmann::json::array();
+                struct Goal {
+                    const char* file;
+                    const char* kind;
+                };
+                for (const Goal& g : {Goal{"configs/real/seed-race-6.12.json", "unsafe-offload-read"},
+                                      Goal{"configs/real/shrinker-storm-6.12.json", "kernel-warn"}}) {
+                    auto s = scenario::load_scenario_file(g.file);
+                    s.kernel_source = mutated;
+                    t0 = Clock::now();
+                    real::build_kernel(mutated, {"", s.cpus, s.hz});
+                    const double compile_s = since(t0);
+                    t0 = Clock::now();
+                    std::uint64_t seed = 0;
+                    bool hit = false;
+                    for (; seed < 20000 && !hit; ++seed) {
+                        auto r = explore::run_seed(s, "random", seed, 3, 0, 0, false);
+                        for (const auto& v : r.violations) hit = hit || v.kind == g.kind;
+                    }
+                    const double el = since(t0);
+                    found.push_back({{"scenario", s.name}, {"kind", g.kind}, {"found", hit},
+                                     {"seed", seed - 1}, {"executions", seed},
+                                     {"seconds", el}, {"compile_seconds", compile_s}});
+                    say("real        no trylock, %-22s first %s at seed %llu after %.3f s "
+                        "(%llu executions; compiling the tree %.2f s)%s\n",
+                        s.name.c_str(), g.kind, static_cast<unsigned long long>(seed - 1), el,
+                        static_cast<unsigned long long>(seed), compile_s, hit ? "" : " NOT FOUND");
+                }
+                real["time_to_find"] = found;
+            }
+
+            // The largest machines: one run of the seed race on 256 and 1024 CPUs (NR_CPUS
+            // 256 and 1024), all offloaded, its call_rcu streams on every CPU.
+            nlohmann::json big = nlohmann::json::array();
+            for (int cpus : {256, 1024}) {
+                const scenario::Scenario s = scaled("configs/real/seed-race-6.12.json", cpus, source);
+                real::build_kernel(source, {"", cpus, s.hz});
+                const Timed t = timed_run(s, false);
+                const long rss = peak_rss_kb();
+                big.push_back({{"cpus", cpus}, {"steps", t.result.steps}, {"seconds", t.seconds},
+                               {"violations", t.result.violations.size()}, {"peak_rss_kb", rss}});
+                say("real        seed race on %4d CPUs: %llu steps in %.2f s, %zu violations, "
+                    "peak RSS %ld MB\n",
+                    cpus, static_cast<unsigned long long>(t.result.steps), t.seconds,
+                    t.result.violations.size(), rss / 1024);
+            }
+            real["machines"] = big;
+            out["real"] = real;
+        }
     }
     out["peak_rss_kb"] = peak_rss_kb();
     say("peak RSS    %ld MB\n", peak_rss_kb() / 1024);

@@ -919,8 +919,12 @@ int main(int argc, char** argv) {
 
     cli::BenchOptions bench_opts;
     auto* bench = app.add_subcommand("bench", "run the built-in benchmarks and print their figures");
-    bench->add_option("--only", bench_opts.only, "one benchmark: engine, model, fuzz, race, explore")
-        ->check(CLI::IsMember({"engine", "model", "fuzz", "race", "explore"}));
+    bench->add_option("--only", bench_opts.only,
+                      "one benchmark: engine, model, fuzz, race, explore, real")
+        ->check(CLI::IsMember({"engine", "model", "fuzz", "race", "explore", "real"}));
+    bench->add_option("--kernel", bench_opts.kernel,
+                      "the tree of the real-code rows (default /usr/src/linux-source-6.12.tar.xz "
+                      "when installed; without one they are skipped)");
     bench->add_option("--cpus", bench_opts.cpus,
                       "machine sizes of the model benchmark (default 64,256,1024,4096)")
         ->delimiter(',')
