@@ -464,6 +464,16 @@ void Simulator::release_delayed(std::size_t i) {
     released_.push_back(id);
 }
 
+void Simulator::release_step_capped() {
+    for (std::size_t i = 0; i < delayed_.size();) {
+        if (delayed_[i].until_step <= steps_) {
+            release_delayed(i);
+            continue;
+        }
+        ++i;
+    }
+}
+
 bool Simulator::release_due_delays() {
     bool any = false;
     for (std::size_t i = 0; i < delayed_.size();) {
@@ -489,7 +499,10 @@ void Simulator::run_step(Actor& a) {
     const StepRecord rec{steps_, now_, a.cpu, a.id, a.label, a.label_arg};
     if (ring_.size() < kHistory) ring_.push_back(rec);
     else ring_[(steps_ - 1) % kHistory] = rec;  // step s lives at (s - 1) % kHistory
-    if (!delayed_.empty()) count_access(0);  // actors delayed for "any step"
+    if (!delayed_.empty()) {
+        count_access(0);  // actors delayed for "any step"
+        if (cfg_.delay_step_cap && !delayed_.empty()) release_step_capped();
+    }
 
     if (!sinks_.empty())
         emit({.type = TraceType::kStep, .cpu = a.cpu, .actor = a.id, .name = a.label,
@@ -594,7 +607,9 @@ Simulator::StopReason Simulator::run(Time until) {
                     a->state = ActorState::kDelayed;
                     std::uint64_t count = j & kDelayCountMask;
                     delayed_.push_back({a->id, a->resource, count == 0 ? 1 : count,
-                                        now_ + cfg_.max_delay, (j & kDelayKeepIdle) != 0});
+                                        now_ + cfg_.max_delay, (j & kDelayKeepIdle) != 0,
+                                        cfg_.delay_step_cap ? steps_ + cfg_.delay_step_cap
+                                                            : UINT64_MAX});
                     continue;
                 }
             }

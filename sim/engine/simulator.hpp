@@ -94,6 +94,12 @@ struct SchedulerConfig {
     Time idle_release = 50 * kUs;
     // How many actors may be held back at once (a delay is not offered while this many are).
     std::size_t max_delayed = 1;
+    // 0: none. Otherwise a delay also ends once the other actors have made this many steps.
+    // Steps take no virtual time, so an actor that busy-waits (real code polling a condition
+    // the delayed actor would make true) would otherwise hold the delay, and the machine,
+    // forever; on a real CPU its spinning takes time and the held context runs. Real-code
+    // runs set it; the model keeps 0.
+    std::uint64_t delay_step_cap = 0;
     std::uint64_t max_steps = 50'000'000;
     // Keep the decision log (needed for repros and scripted edits; campaigns turn it off and
     // re-run a failing seed with it on: the strategy's answers are the same either way).
@@ -275,6 +281,7 @@ class Simulator {
         std::uint64_t remaining;
         Time until;
         bool keep_idle;
+        std::uint64_t until_step;  // delay_step_cap: released once steps_ reaches it
     };
     enum EventKind : int { kWakeSleeper = 0 };
 
@@ -294,6 +301,7 @@ class Simulator {
     void count_access(Resource res);
     void release_delayed(std::size_t i);
     bool release_due_delays();
+    void release_step_capped();
     bool delay_allowed(const Actor& a) const;
     static void wake_sleeper_cb(void* ctx, std::uint64_t arg);
     static void start_actor_cb(void* ctx, std::uint64_t arg);

@@ -150,6 +150,9 @@ RunResult run_scenario(const Scenario& s, const RunOptions& o) {
     sc.delay_in_irq_off = s.delay_in_irq_off;
     sc.record_decisions = o.record_decisions;
     sc.max_steps = o.max_steps.value_or(s.max_steps);
+    // Real code busy-waits (rcuog rechecking a node the GP kthread has yet to update): a
+    // delay ends after 20000 steps of the others at most (engine/simulator.hpp).
+    if (!s.kernel_source.empty()) sc.delay_step_cap = 20000;
 
     std::unique_ptr<engine::Strategy> owned;
     engine::ScriptedStrategy* scripted = nullptr;

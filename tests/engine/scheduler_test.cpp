@@ -64,6 +64,19 @@ Task<void> toucher(Simulator& sim, Actor& self, Resource r, int n, Log* log) {
     }
 }
 
+// Polls `*flag` (a point per poll, no resource) until it is set: a busy-wait.
+Task<void> spinner(Simulator& sim, Actor& self, const bool* flag, std::uint64_t* polls) {
+    while (!*flag) {
+        ++*polls;
+        co_await sim.point(self, "poll", -1);
+    }
+}
+
+Task<void> setter(Simulator& sim, Actor& self, Resource r, bool* flag) {
+    co_await sim.point(self, "lock", -1, r);
+    *flag = true;
+}
+
 Task<void> nap_until(Simulator& sim, Actor& self, Time until) {
     co_await sim.sleep_until(self, until, "nap");
 }
@@ -203,6 +216,35 @@ TEST_CASE("engine::scheduler: an idle machine ends a delay unless it keeps throu
     REQUIRE(st.used());
     // Released at once when the machine idles; a keep-idle delay lasts until max_delay.
     CHECK(a_at == (keep_idle ? 1 * kMs : 0));
+}
+
+TEST_CASE("engine::scheduler: a busy-waiting actor ends a delay after delay_step_cap steps") {
+    // A is held at "lock" (kR, 3 touches nobody makes); B polls, in steps that take no
+    // virtual time, for the flag A sets. Without a cap the machine spins to max_steps;
+    // with one, A is released after `cap` steps of B and the run ends.
+    const std::uint64_t cap = GENERATE(0, 100, 5000);
+    DelayOnce st("A", "lock", 3);
+    SchedulerConfig cfg;
+    cfg.max_delay = 1 * kMs;
+    cfg.max_steps = 20000;
+    cfg.delay_step_cap = cap;
+    Simulator sim(cfg, st, 2);
+    bool flag = false;
+    std::uint64_t polls = 0;
+    add_actor(sim, "A", 0, [&](Actor& self) { return setter(sim, self, kR, &flag); });
+    add_actor(sim, "B", 1, [&](Actor& self) { return spinner(sim, self, &flag, &polls); });
+    const auto stop = sim.run(1 * kSec);
+    REQUIRE(st.used());
+    if (cap == 0) {
+        CHECK(stop == Simulator::StopReason::kStepLimit);
+        CHECK_FALSE(flag);
+    } else {
+        CHECK(stop == Simulator::StopReason::kIdle);
+        CHECK(flag);
+        CHECK(polls >= cap);
+        CHECK(polls <= cap + 2);
+        CHECK(sim.now() == 0);
+    }
 }
 
 TEST_CASE("engine::scheduler: delays are offered inside IRQ-off sections only when allowed") {
