@@ -466,19 +466,28 @@ nlohmann::json run_benchmarks(const BenchOptions& bo) {
                 real["time_to_find"] = found;
             }
 
-            // The largest machines: one run of the seed race on 256 and 1024 CPUs (NR_CPUS
-            // 256 and 1024), all offloaded, its call_rcu streams on every CPU.
+            // The largest machines: one run of the seed race on 256 to 4096 CPUs (NR_CPUS to
+            // match), all offloaded, its call_rcu streams on every CPU; with the data-race
+            // checker (its vector clocks grow with the tasks squared) up to 1024 CPUs, and
+            // without it (kernel.data_races "off") up to 4096.
             nlohmann::json big = nlohmann::json::array();
-            for (int cpus : {256, 1024}) {
-                const scenario::Scenario s = scaled("configs/real/seed-race-6.12.json", cpus, source);
-                real::build_kernel(source, {"", cpus, s.hz});
+            struct Size {
+                int cpus;
+                const char* races;
+            };
+            for (const Size& z : {Size{256, "default"}, Size{1024, "default"}, Size{1024, "off"},
+                                  Size{4096, "off"}}) {
+                scenario::Scenario s = scaled("configs/real/seed-race-6.12.json", z.cpus, source);
+                s.data_races = z.races;
+                real::build_kernel(source, {"", z.cpus, s.hz});
                 const Timed t = timed_run(s, false);
                 const long rss = peak_rss_kb();
-                big.push_back({{"cpus", cpus}, {"steps", t.result.steps}, {"seconds", t.seconds},
-                               {"violations", t.result.violations.size()}, {"peak_rss_kb", rss}});
-                say("real        seed race on %4d CPUs: %llu steps in %.2f s, %zu violations, "
-                    "peak RSS %ld MB\n",
-                    cpus, static_cast<unsigned long long>(t.result.steps), t.seconds,
+                big.push_back({{"cpus", z.cpus}, {"data_races", z.races}, {"steps", t.result.steps},
+                               {"seconds", t.seconds}, {"violations", t.result.violations.size()},
+                               {"peak_rss_kb", rss}});
+                say("real        seed race on %4d CPUs, data races %-7s: %llu steps in %.2f s, "
+                    "%zu violations, peak RSS so far %ld MB\n",
+                    z.cpus, z.races, static_cast<unsigned long long>(t.result.steps), t.seconds,
                     t.result.violations.size(), rss / 1024);
             }
             real["machines"] = big;

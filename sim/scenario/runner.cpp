@@ -115,6 +115,9 @@ real::MachineConfig machine_config(const Scenario& s) {
     c.qhimark = s.qhimark;
     c.lazy_flush = s.lazy_flush;
     c.gp_duration = s.gp_duration;
+    c.data_races = s.data_races == "off"      ? real::MachineConfig::DataRaces::kOff
+                   : s.data_races == "strict" ? real::MachineConfig::DataRaces::kStrict
+                                              : real::MachineConfig::DataRaces::kDefault;
     for (const auto& w : s.pressure) c.pressure.emplace_back(w.from, w.to);
     return c;
 }

@@ -338,6 +338,7 @@ bool operator==(const Scenario& a, const Scenario& b) {
            a.switch_overrides == b.switch_overrides && a.switches == b.switches &&
            a.lazy_flush == b.lazy_flush && a.qhimark == b.qhimark &&
            a.gp_duration == b.gp_duration && a.kernel_source == b.kernel_source &&
+           a.data_races == b.data_races &&
            a.kernel_tree == b.kernel_tree && a.pressure == b.pressure && a.events == b.events &&
            a.strategy == b.strategy && a.seed == b.seed && a.max_delay == b.max_delay &&
            a.delay_in_irq_off == b.delay_in_irq_off && a.decisions.entries == b.decisions.entries &&

@@ -108,6 +108,9 @@ struct Scenario {
     // have ("sha256:...", "" = any; repro files record it).
     std::string kernel_source;
     std::string kernel_tree;
+    // Real-code mode's data-race checker: "default" (KCSAN's default rules), "strict"
+    // (CONFIG_KCSAN_STRICT) or "off" (large machines: its vector clocks grow with tasks^2).
+    std::string data_races = "default";
 
     // memory
     std::vector<Window> pressure;

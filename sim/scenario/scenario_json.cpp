@@ -429,7 +429,8 @@ const std::vector<std::string> kTopKeys = {"format", "name",   "description", "m
                                            "memory", "events", "explore",     "run",     "expect"};
 const std::vector<std::string> kMachineKeys = {"cpus", "hz", "nocb_cpus", "group_size"};
 const std::vector<std::string> kKernelKeys = {"variant", "switches", "lazy_flush", "qhimark",
-                                              "gp_duration", "source", "tree"};
+                                              "gp_duration", "source", "tree", "data_races"};
+const std::vector<std::string> kDataRaces = {"default", "strict", "off"};
 const std::vector<std::string> kMemoryKeys = {"pressure"};
 const std::vector<std::string> kWindowKeys = {"from", "to"};
 const std::vector<std::string> kExploreKeys = {"strategy", "seed", "max_delay", "delay_in_irq_off",
@@ -727,6 +728,11 @@ class Reader {
                     fail(ptr + "/source", "expected a kernel source directory or "
                                           "linux-source-*.tar.xz, got an empty string");
             }
+            if (const json* v = member(*k, "data_races")) {
+                s.data_races = string(*v, ptr + "/data_races", "default, strict or off");
+                if (!contains(kDataRaces, s.data_races))
+                    fail(ptr + "/data_races", unknown("data-race mode", s.data_races, kDataRaces));
+            }
             if (const json* v = member(*k, "tree")) {
                 s.kernel_tree = string(*v, ptr + "/tree", "the tree's content hash (sha256:...)");
                 bool ok = s.kernel_tree.size() == 71 && s.kernel_tree.rfind("sha256:", 0) == 0 &&
@@ -1016,6 +1022,7 @@ json scenario_to_json(const Scenario& s) {
                    {"gp_duration", format_duration(s.gp_duration)}};
     if (!s.kernel_source.empty()) j["kernel"]["source"] = s.kernel_source;
     if (!s.kernel_tree.empty()) j["kernel"]["tree"] = s.kernel_tree;
+    if (s.data_races != "default") j["kernel"]["data_races"] = s.data_races;
     json pressure = json::array();
     for (const auto& w : s.pressure)
         pressure.push_back({{"from", format_duration(w.from)}, {"to", format_duration(w.to)}});

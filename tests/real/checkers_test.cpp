@@ -4,6 +4,8 @@
 // kernel gets would be a false positive: rcusim's bug.
 #include "real/real_support.hpp"
 
+#include "scenario/scenario_json.hpp"
+
 using namespace rcusim;
 using namespace rcusim::testing;
 
@@ -155,4 +157,35 @@ TEST_CASE("real::checkers: data-race fires on a plain increment of lazy_len") {
                                "		WRITE_ONCE(rdp->lazy_len, rdp->lazy_len + 1);",
                                "		rdp->lazy_len++;"},
                               "seed-race-6.12.json", 0, 49));
+}
+
+TEST_CASE("real::checkers: kernel.data_races strict reports a plain word write, off reports no race") {
+    RCUSIM_REQUIRE_KERNEL(kLinux612);
+    // A plain `lazy_len = 0` in the bypass flush: KCSAN's default assumes an aligned word
+    // write atomic, CONFIG_KCSAN_STRICT does not.
+    TreeCopy tree(kLinux612);
+    tree.replace("kernel/rcu/tree_nocb.h",
+                 "	rcu_cblist_flush_enqueue(&rcl, &rdp->nocb_bypass, rhp);\n"
+                 "	WRITE_ONCE(rdp->lazy_len, 0);",
+                 "	rcu_cblist_flush_enqueue(&rcl, &rdp->nocb_bypass, rhp);\n"
+                 "	rdp->lazy_len = 0;");
+    auto s = real_config("seed-race-6.12.json", tree.dir());
+    const auto plain = campaign_kinds(s, 0, 49);
+    INFO("default: " << join_kinds(plain));
+    CHECK(plain.count("data-race") == 0);
+    s.data_races = "strict";
+    // The mode survives the canonical form (repro files carry it).
+    CHECK(scenario::scenario_from_json(scenario::scenario_to_json(s), "canonical") == s);
+    const auto strict = campaign_kinds(s, 0, 49);
+    INFO("strict: " << join_kinds(strict));
+    CHECK(strict.count("data-race") == 1);
+    // A plain increment races in every mode but off.
+    TreeCopy inc(kLinux612);
+    inc.replace("kernel/rcu/tree_nocb.h", "		WRITE_ONCE(rdp->lazy_len, rdp->lazy_len + 1);",
+                "		rdp->lazy_len++;");
+    auto o = real_config("seed-race-6.12.json", inc.dir());
+    o.data_races = "off";
+    const auto off = campaign_kinds(o, 0, 49);
+    INFO("off: " << join_kinds(off));
+    CHECK(off.count("data-race") == 0);
 }

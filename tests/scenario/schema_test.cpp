@@ -131,6 +131,7 @@ const std::map<std::string, std::string> kBadPointers = {
     {"cpus-negative.json", "/machine/cpus"},
     {"cpus-string.json", "/machine/cpus"},
     {"cpus-too-many.json", "/machine/cpus"},
+    {"kernel-data-races-unknown.json", "/kernel/data_races"},
     {"cpus-zero.json", "/machine/cpus"},
     {"decision-kind-unknown.json", "/explore/decisions/0/kind"},
     {"decision-value-zero.json", "/explore/decisions/0/value"},
