@@ -84,15 +84,19 @@ struct Scratch {
 };
 
 // A copy of the files real-code mode reads from `source`, with lazy_rcu_shrink_scan()'s
-// mutex_trylock(&rcu_state.nocb_mutex) removed (the tree as it was before the seed thread's
-// fix); "" if the tree has no such trylock.
+// mutex_trylock(&rcu_state.nocb_mutex) / mutex_unlock() pair removed (the shrinker as it was
+// before the seed thread's fix); "" if the tree has no such pair.
 std::string tree_without_trylock(const std::string& source, const std::string& dir) {
     real::Tree t = real::open_tree(source, real::cache_dir());
-    const std::string from = "\tif (!mutex_trylock(&rcu_state.nocb_mutex)) {\n\t\t/*";
     auto& nocb = t.files["kernel/rcu/tree_nocb.h"];
-    const auto at = nocb.find(from);
-    if (at == std::string::npos) return "";
-    nocb.replace(at, from.size(), "\tif (0) {\n\t\t/*");
+    const std::string lock = "\tif (!mutex_trylock(&rcu_state.nocb_mutex)) {\n\t\t/*";
+    const std::string unlock =
+        "\tmutex_unlock(&rcu_state.nocb_mutex);\n\n\treturn count ? count : SHRINK_STOP;";
+    const auto at = nocb.find(lock);
+    const auto un = nocb.find(unlock);
+    if (at == std::string::npos || un == std::string::npos) return "";
+    nocb.replace(un, unlock.size(), "\treturn count ? count : SHRINK_STOP;");
+    nocb.replace(at, lock.size(), "\tif (0) {\n\t\t/*");
     for (const auto& [rel, content] : t.files) {
         const std::filesystem::path p = std::filesystem::path(dir) / rel;
         std::filesystem::create_directories(p.parent_path());
@@ -450,7 +454,7 @@ nlohmann::json run_benchmarks(const BenchOptions& bo) {
                     t0 = Clock::now();
                     std::uint64_t seed = 0;
                     bool hit = false;
-                    for (; seed < 20000 && !hit; ++seed) {
+                    for (; seed < 50000 && !hit; ++seed) {
                         auto r = explore::run_seed(s, "random", seed, 3, 0, 0, false);
                         for (const auto& v : r.violations) hit = hit || v.kind == g.kind;
                     }

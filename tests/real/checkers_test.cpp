@@ -100,11 +100,12 @@ TEST_CASE("real::checkers: reclaim-blocks fires when the shrinker sleeps on nocb
 
 TEST_CASE("real::checkers: unsafe-offload-read fires when the shrinker does not trylock nocb_mutex") {
     RCUSIM_REQUIRE_KERNEL(kLinux612);
-    CHECK_FIRES("unsafe-offload-read",
-                mutated_kinds({"kernel/rcu/tree_nocb.h",
-                               "	if (!mutex_trylock(&rcu_state.nocb_mutex)) {\n		/*",
-                               "	if (0) {\n		/*"},
-                              "shrinker-storm-6.12.json", 0, 49));
+    TreeCopy tree(kLinux612);
+    remove_shrinker_trylock(tree);
+    const auto kinds = campaign_kinds(real_config("shrinker-storm-6.12.json", tree.dir()), 0, 49);
+    CHECK_FIRES("unsafe-offload-read", kinds);
+    // Nothing else: the mutation leaves the locking balanced.
+    CHECK(kinds.size() == 1);
 }
 
 TEST_CASE("real::checkers: callback-early fires when rcu_segcblist_advance() ignores gp_seq") {
