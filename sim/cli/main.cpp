@@ -526,6 +526,11 @@ int cmd_fuzz(const std::string& file, const std::string& variant, const std::str
                     static_cast<unsigned long long>(r.executions_run), r.elapsed_s, rate,
                     r.interrupted ? ", interrupted" : "", r.time_limited ? ", time limit reached" : "");
         if (r.failures.empty()) std::printf("   no failure found\n");
+        for (const auto& w : r.warnings)
+            std::printf("   warning %s in %llu execution%s (first at seed %llu; --strict makes "
+                        "warnings failures, with repros)\n",
+                        w.kind.c_str(), static_cast<unsigned long long>(w.executions),
+                        w.executions == 1 ? "" : "s", static_cast<unsigned long long>(w.first_seed));
         for (std::size_t i = 0; i < r.failures.size(); ++i) {
             const auto& f = r.failures[i];
             std::printf("   FOUND %s at seed %llu (%llu executions showed it)\n      signature %s\n"
@@ -606,6 +611,10 @@ int cmd_merge(const std::vector<std::string>& dirs, const std::string& out, bool
                         static_cast<unsigned long long>(f.seed),
                         static_cast<unsigned long long>(f.count),
                         (out.empty() ? f.from + "/" + f.repro : out + "/" + f.repro).c_str());
+        for (const auto& w : m.warnings)
+            std::printf("   warning %s in %llu execution%s (first at seed %llu)\n", w.kind.c_str(),
+                        static_cast<unsigned long long>(w.executions), w.executions == 1 ? "" : "s",
+                        static_cast<unsigned long long>(w.first_seed));
         if (m.coverage)
             std::printf(
                 "%s", explore::coverage_text(*m.coverage, m.executions, "executions", "first seed")

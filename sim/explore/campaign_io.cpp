@@ -140,6 +140,7 @@ json campaign_json(const scenario::Scenario& s, const FuzzOptions& o, const Fuzz
               {"time_limited", r.time_limited},
               {"failures", f}};
     if (s.kernel_source.empty()) j["coverage"] = coverage_json(named(r.coverage), "first_seed");
+    j["warnings"] = warnings_json(r.warnings);
     if (o.strategy == "pct") {
         auto g = pct_guarantee(r.pct_n, r.pct_k, o.pct_depth);
         j["pct"] = {{"depth", o.pct_depth}, {"n", r.pct_n}, {"k", r.pct_k},
@@ -172,6 +173,13 @@ std::vector<std::string> write_campaign(const std::string& dir, const scenario::
     return paths;
 }
 
+nlohmann::json warnings_json(const std::vector<FuzzResult::WarningSeen>& w) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& x : w)
+        a.push_back({{"kind", x.kind}, {"executions", x.executions}, {"first_seed", x.first_seed}});
+    return a;
+}
+
 json MergeResult::json() const {
     nlohmann::json f = nlohmann::json::array();
     for (const auto& x : failures)
@@ -181,6 +189,7 @@ json MergeResult::json() const {
                         {"executions", executions},  {"elapsed_s", elapsed_s},
                         {"failures", f}};
     if (coverage) j["coverage"] = coverage_json(*coverage, "first_seed");
+    j["warnings"] = warnings_json(warnings);
     return j;
 }
 
@@ -188,6 +197,7 @@ MergeResult merge_campaigns(const std::vector<std::string>& dirs, const std::str
     MergeResult m;
     std::map<std::string, MergedFailure> by_sig;
     std::map<std::string, GoalCoverage> cov;  // by name
+    std::map<std::string, FuzzResult::WarningSeen> warn;  // by kind
     bool every_coverage = true;
     for (const auto& d : dirs) {
         std::string path = d + "/summary.json";
@@ -224,6 +234,22 @@ MergeResult merge_campaigns(const std::vector<std::string>& dirs, const std::str
                     const auto seed = g["first_seed"].get<std::uint64_t>();
                     if (!c.first || seed < *c.first) c.first = seed;
                 }
+            }
+        }
+        if (j.contains("warnings")) {  // absent in summaries of older rcusim
+            if (!j["warnings"].is_array()) bad("/warnings", "expected an array");
+            for (std::size_t i = 0; i < j["warnings"].size(); ++i) {
+                const auto& w = j["warnings"][i];
+                const std::string p = "/warnings/" + std::to_string(i);
+                if (!w.is_object() || !w.contains("kind") || !w["kind"].is_string() ||
+                    !w.contains("executions") || !w["executions"].is_number_unsigned() ||
+                    !w.contains("first_seed") || !w["first_seed"].is_number_unsigned())
+                    bad(p, "expected an object with \"kind\", \"executions\" and \"first_seed\"");
+                const std::string kind = w["kind"];
+                const auto seed = w["first_seed"].get<std::uint64_t>();
+                auto [it, fresh] = warn.try_emplace(kind, FuzzResult::WarningSeen{kind, 0, seed});
+                it->second.executions += w["executions"].get<std::uint64_t>();
+                it->second.first_seed = std::min(it->second.first_seed, seed);
             }
         }
         for (std::size_t i = 0; i < j["failures"].size(); ++i) {
@@ -264,6 +290,7 @@ MergeResult merge_campaigns(const std::vector<std::string>& dirs, const std::str
     }
     std::sort(m.failures.begin(), m.failures.end(),
               [](const auto& a, const auto& b) { return a.seed < b.seed; });
+    for (auto& [kind, w] : warn) m.warnings.push_back(w);
     if (every_coverage && !dirs.empty()) {
         NamedCoverage c;
         for (const auto& g : kernel::goal_infos()) {  // declared goals first, in their order

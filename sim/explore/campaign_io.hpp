@@ -48,8 +48,12 @@ struct MergeResult {
     // Summed executions and smallest first seed per goal; none when a folder's summary has
     // no coverage (written by an older rcusim).
     std::optional<NamedCoverage> coverage;
+    // Summed executions and smallest first seed per warning kind (non-strict campaigns).
+    std::vector<FuzzResult::WarningSeen> warnings;
     nlohmann::json json() const;
 };
+// The "warnings" array of a campaign summary.
+nlohmann::json warnings_json(const std::vector<FuzzResult::WarningSeen>& w);
 // Throws scenario::ConfigError for a folder without a valid summary.json.
 MergeResult merge_campaigns(const std::vector<std::string>& dirs, const std::string& out_dir);
 

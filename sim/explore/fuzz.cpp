@@ -268,6 +268,8 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
     };
     std::mutex mu;
     std::map<std::string, Found> found;  // signature -> smallest index
+    // Without strict: (index, warning kinds) of the runs that showed warnings.
+    std::vector<std::pair<std::uint64_t, std::vector<std::string>>> warned;
     std::atomic<std::uint64_t> next{0}, done{0}, steps{0}, failures{0};
     std::atomic<std::uint64_t> first_fail{UINT64_MAX};
     std::atomic<bool> halt{false};
@@ -302,7 +304,14 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
             } else if (auto v = primary_violation(r, o.strict)) {
                 hits.push_back(*v);
             }
+            std::vector<std::string> warn_kinds;
+            if (!o.strict)
+                for (const auto& v : r.violations)
+                    if (v.severity == check::Severity::kWarning &&
+                        std::find(warn_kinds.begin(), warn_kinds.end(), v.kind) == warn_kinds.end())
+                        warn_kinds.push_back(v.kind);
             std::lock_guard<std::mutex> g(mu);
+            if (!warn_kinds.empty()) warned.emplace_back(i, std::move(warn_kinds));
             if (!hits.empty()) {
                 failures++;
                 for (const auto& v : hits) {
@@ -364,6 +373,20 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
         !o.keep_going && ff != UINT64_MAX && !res.interrupted && !res.time_limited;
     res.executions = up_to_first_failure ? ff + 1 : res.executions_run;
     res.coverage = up_to_first_failure ? tally.counted() : tally.all();
+    {
+        // Counted like the executions: up to the first failure without keep_going (every
+        // index up to it ran, whatever --jobs), so the figures do not depend on --jobs.
+        std::map<std::string, FuzzResult::WarningSeen> by_kind;
+        for (const auto& [i, kinds] : warned) {
+            if (up_to_first_failure && i > ff) continue;
+            for (const auto& k : kinds) {
+                auto [it, fresh] = by_kind.try_emplace(k, FuzzResult::WarningSeen{k, 0, seed_of(i)});
+                it->second.executions++;
+                it->second.first_seed = std::min(it->second.first_seed, seed_of(i));
+            }
+        }
+        for (auto& [k, w] : by_kind) res.warnings.push_back(w);
+    }
 
     // Failures, smallest seed first; without keep_going only the first failing seed's.
     std::vector<std::pair<std::string, Found>> list(found.begin(), found.end());

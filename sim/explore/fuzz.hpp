@@ -104,6 +104,14 @@ struct FuzzResult {
     // Per goal: of the `executions` counted, how many hit it, and the smallest seed that did.
     // Like the counts above, it does not depend on --jobs.
     Coverage coverage{};
+    // Without --strict, the warning kinds the counted executions showed (they are not
+    // failures then, but a user wants to know): executions and smallest seed, by kind.
+    struct WarningSeen {
+        std::string kind;
+        std::uint64_t executions = 0;
+        std::uint64_t first_seed = 0;
+    };
+    std::vector<WarningSeen> warnings;
 };
 
 // Probe run (seed lo, random) to size PCT: steps and actors of one execution.

@@ -414,3 +414,50 @@ TEST_CASE("cli::fuzz: reports whether the scenario's expect was met") {
                                             "stopped at its first failure"
                                           : "expect [lock-imbalance]: met") != std::string::npos);
 }
+
+TEST_CASE("cli::fuzz: without --strict the warnings seen are printed and summed whatever --jobs") {
+    // S7's reclaim during lazy floods: bypass-contention warnings and no error.
+    const std::string file = rcusim::testing::repo_path("configs/bugs/S7-remote-bypass-contention.json").string();
+    TempDir one("warn-one"), two("warn-two"), merged("warn-merged");
+    std::vector<std::unique_ptr<TempDir>> shards;
+    auto run = [&](const TempDir& d, const std::string& jobs, std::vector<std::string> extra) {
+        std::vector<std::string> a = {"fuzz", file, "--seeds", "0..119", "--jobs", jobs, "--out", d.str()};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return run_cli(a);
+    };
+    const auto text = run(one, "1", {});
+    INFO(text.err);
+    CHECK(text.code == 0);
+    const std::regex line(R"(warning bypass-contention in (\d+) executions? \(first at seed (\d+))");
+    std::smatch m;
+    REQUIRE(std::regex_search(text.out, m, line));
+    const json j1 = json::parse(slurp(one.path / "summary.json"));
+    REQUIRE(j1["warnings"].size() == 1);
+    const json& w = j1["warnings"][0];
+    CHECK(w["kind"] == "bypass-contention");
+    CHECK(std::to_string(w["executions"].get<std::uint64_t>()) == m[1].str());
+    CHECK(std::to_string(w["first_seed"].get<std::uint64_t>()) == m[2].str());
+    CHECK(w["executions"].get<std::uint64_t>() > 0);
+    CHECK(w["executions"].get<std::uint64_t>() <= 120);
+    // --jobs 2: the same figures.
+    run(two, "2", {});
+    CHECK(json::parse(slurp(two.path / "summary.json"))["warnings"] == j1["warnings"]);
+    // Shards merged: the same figures.
+    std::vector<std::string> merge_args = {"merge"};
+    for (int k = 0; k < 2; ++k) {
+        shards.push_back(std::make_unique<TempDir>("warn-shard" + std::to_string(k)));
+        run(*shards.back(), "1", {"--shard", std::to_string(k) + "/2"});
+        merge_args.push_back(shards.back()->str());
+    }
+    merge_args.insert(merge_args.end(), {"--out", merged.str(), "--json"});
+    const auto mr = run_cli(merge_args);
+    INFO(mr.err);
+    CHECK(parse_stdout(mr)["warnings"] == j1["warnings"]);
+    // --strict: they are failures, and no longer listed as warnings.
+    TempDir strict("warn-strict");
+    const auto s = run(strict, "1", {"--strict"});
+    CHECK(s.code == 1);
+    const json js = json::parse(slurp(strict.path / "summary.json"));
+    CHECK(js["warnings"].empty());
+    CHECK(js["failures"][0]["kind"] == "bypass-contention");
+}
