@@ -194,6 +194,16 @@ struct TraceOut {
     }
 };
 
+// `x` as one shell word (single-quoted unless it is plain).
+std::string shell_quote(const std::string& x) {
+    if (!x.empty() && x.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                          "0123456789_-./:=+,@%") == std::string::npos)
+        return x;
+    std::string q = "'";
+    for (char c : x) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
 // --kernel PATH (real-code mode; wins over the file's kernel.source) and --kernel-cache DIR.
 std::string g_kernel;
 std::string g_kernel_cache;
@@ -491,6 +501,23 @@ int cmd_fuzz(const std::string& file, const std::string& variant, const std::str
     }
     explore::FuzzResult r = explore::fuzz(s, o);
     if (tty && !json) std::fprintf(stderr, "\r%80s\r", "");
+    if (auto rr = explore::resume_range(o, r)) {
+        // What is left, into a folder of its own (then `rcusim merge` both).
+        std::vector<std::string> a = {"rcusim", "fuzz", file};
+        if (!variant.empty()) a.insert(a.end(), {"--variant", variant});
+        if (!g_kernel.empty()) a.insert(a.end(), {"--kernel", g_kernel});
+        if (!g_kernel_cache.empty()) a.insert(a.end(), {"--kernel-cache", g_kernel_cache});
+        a.insert(a.end(), {"--seeds", std::to_string(rr->seeds.lo) + ".." + std::to_string(rr->seeds.hi)});
+        if (rr->shard_n > 1) a.insert(a.end(), {"--shard", "0/" + std::to_string(rr->shard_n)});
+        a.insert(a.end(), {"--jobs", std::to_string(jobs)});
+        if (strategy != "random") a.insert(a.end(), {"--strategy", strategy, "--depth", std::to_string(depth)});
+        if (!time_limit.empty()) a.insert(a.end(), {"--time-limit", time_limit});
+        if (keep_going) a.push_back("--keep-going");
+        if (strict) a.push_back("--strict");
+        if (no_minimize) a.push_back("--no-minimize");
+        a.insert(a.end(), {"--out", out + "-resumed"});
+        for (const auto& x : a) r.resume += (r.resume.empty() ? "" : " ") + shell_quote(x);
+    }
     auto paths = explore::write_campaign(out, s, o, r);
     // The scenario's expect against the campaign: every expected kind among the failures
     // found ("violations": [] expects none). Without --keep-going only the first is known.
@@ -562,8 +589,14 @@ int cmd_fuzz(const std::string& file, const std::string& variant, const std::str
                               "collects every kind)"
                             : "");
         }
+        if (!r.resume.empty())
+            std::printf("   stopped early: %llu of %llu executions done; the rest: %s\n",
+                        static_cast<unsigned long long>(r.completed),
+                        static_cast<unsigned long long>(r.seeds_total), r.resume.c_str());
         std::printf("   summary: %s/summary.json\n", out.c_str());
     }
+    // Interrupted: an incomplete campaign is not a clean one, whatever it found so far.
+    if (r.interrupted) return 130;
     return r.failures.empty() ? 0 : 1;
 }
 
@@ -699,6 +732,7 @@ int cmd_explore(const std::string& file, const std::string& variant, int bound, 
                                                      "it.")
                                   .c_str());
     }
+    if (r.interrupted) return 130;  // the bound was not searched: not a clean answer
     return r.found ? 1 : 0;
 }
 

@@ -141,6 +141,16 @@ json campaign_json(const scenario::Scenario& s, const FuzzOptions& o, const Fuzz
               {"failures", f}};
     if (s.kernel_source.empty()) j["coverage"] = coverage_json(named(r.coverage), "first_seed");
     j["warnings"] = warnings_json(r.warnings);
+    if (r.interrupted || r.time_limited) {
+        const auto n = static_cast<std::uint64_t>(std::max(o.shard_n, 1));
+        const auto k = static_cast<std::uint64_t>(std::max(o.shard_k, 0));
+        // The executions all done, as the seed range (of this shard) they cover.
+        j["completed"] = r.completed == 0
+                             ? json(nullptr)
+                             : json(std::to_string(o.seeds.lo) + ".." +
+                                    std::to_string(o.seeds.lo + k + (r.completed - 1) * n));
+        j["resume"] = r.resume.empty() ? json(nullptr) : json(r.resume);
+    }
     if (o.strategy == "pct") {
         auto g = pct_guarantee(r.pct_n, r.pct_k, o.pct_depth);
         j["pct"] = {{"depth", o.pct_depth}, {"n", r.pct_n}, {"k", r.pct_k},

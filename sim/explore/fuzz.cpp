@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -270,6 +271,9 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
     std::map<std::string, Found> found;  // signature -> smallest index
     // Without strict: (index, warning kinds) of the runs that showed warnings.
     std::vector<std::pair<std::uint64_t, std::vector<std::string>>> warned;
+    // Completed indices: all below `contiguous`, and those ahead of it.
+    std::uint64_t contiguous = 0;
+    std::set<std::uint64_t> ahead;
     std::atomic<std::uint64_t> next{0}, done{0}, steps{0}, failures{0};
     std::atomic<std::uint64_t> first_fail{UINT64_MAX};
     std::atomic<bool> halt{false};
@@ -332,6 +336,14 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
                 }
             }
             tally.add(i, mask, o.keep_going ? UINT64_MAX : first_fail.load(), seed_of(i));
+            if (i == contiguous) {
+                ++contiguous;
+                for (auto it = ahead.begin(); it != ahead.end() && *it == contiguous;
+                     it = ahead.erase(it))
+                    ++contiguous;
+            } else {
+                ahead.insert(i);
+            }
             done++;
         }
         if (--running == 0) {
@@ -366,6 +378,7 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
     }
 
     res.executions_run = done.load();
+    res.completed = contiguous;
     res.steps = steps.load();
     const std::uint64_t ff = first_fail.load();
     if (ff != UINT64_MAX) res.first_failure_seed = seed_of(ff);
@@ -416,6 +429,17 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
     }
     res.elapsed_s = std::chrono::duration<double>(Clock::now() - t0).count();
     return res;
+}
+
+std::optional<ResumeRange> resume_range(const FuzzOptions& o, const FuzzResult& r) {
+    if (!r.interrupted && !r.time_limited) return std::nullopt;
+    if (r.completed >= r.seeds_total) return std::nullopt;
+    const auto n = static_cast<std::uint64_t>(std::max(o.shard_n, 1));
+    const auto k = static_cast<std::uint64_t>(std::max(o.shard_k, 0));
+    ResumeRange rr;
+    rr.seeds = {o.seeds.lo + k + r.completed * n, o.seeds.hi};
+    rr.shard_n = static_cast<int>(n);
+    return rr;
 }
 
 }  // namespace rcusim::explore

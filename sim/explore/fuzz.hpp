@@ -112,12 +112,25 @@ struct FuzzResult {
         std::uint64_t first_seed = 0;
     };
     std::vector<WarningSeen> warnings;
+    // Executions 0..completed-1 of this shard all ran (an interrupted or time-limited
+    // campaign resumes from there: resume_seeds()).
+    std::uint64_t completed = 0;
+    // Set by the caller for the summary: the command that runs what is left ("" = nothing).
+    std::string resume;
 };
 
 // Probe run (seed lo, random) to size PCT: steps and actors of one execution.
 std::pair<std::uint64_t, int> probe_size(const scenario::Scenario& s);
 
 FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o);
+
+// What an interrupted or time-limited campaign left: the seed range (and shard) that runs
+// exactly the executions not completed; nullopt when every one ran.
+struct ResumeRange {
+    SeedRange seeds;
+    int shard_n = 1;  // shard 0/shard_n of `seeds` (1: no shard)
+};
+std::optional<ResumeRange> resume_range(const FuzzOptions& o, const FuzzResult& r);
 
 // Runs one seed of a campaign (for fuzz workers and for tests).
 scenario::RunResult run_seed(const scenario::Scenario& s, const std::string& strategy,

@@ -3,7 +3,11 @@
 // Which seeds fail is never hard-coded: the tests compare campaigns with each other and with
 // what the library computes.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <thread>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -460,4 +464,53 @@ TEST_CASE("cli::fuzz: without --strict the warnings seen are printed and summed 
     const json js = json::parse(slurp(strict.path / "summary.json"));
     CHECK(js["warnings"].empty());
     CHECK(js["failures"][0]["kind"] == "bypass-contention");
+}
+
+TEST_CASE("cli::fuzz: SIGINT stops a campaign with exit 130 and a summary that says how to resume") {
+    TempDir out("int-out"), io("int-io");
+    const pid_t pid = rcusim::testing::spawn_cli(
+        {"fuzz", seed_race(), "--variant", "v6.5", "--seeds", "0..999999999", "--jobs", "2",
+         "--out", out.str()},
+        io.path);
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    ::kill(pid, SIGINT);
+    const CliResult r = rcusim::testing::wait_cli(pid, io.path);
+    INFO(r.err);
+    CHECK(r.code == 130);
+    const json j = json::parse(slurp(out.path / "summary.json"));
+    CHECK(j["interrupted"] == true);
+    const auto done = j["executions"].get<std::uint64_t>();
+    REQUIRE(done > 0);
+    CHECK(j["completed"] == "0.." + std::to_string(done - 1));
+    const std::string resume = j["resume"];
+    CHECK_THAT(resume, Catch::Contains("--seeds " + std::to_string(done) + "..999999999"));
+    CHECK_THAT(resume, Catch::Contains("--variant v6.5"));
+    CHECK_THAT(r.out, Catch::Contains("the rest: " + resume));
+}
+
+TEST_CASE("cli::fuzz: a time-limited campaign and its resume command merged equal the whole campaign") {
+    TempDir part("tl-part"), whole("tl-whole"), merged("tl-merged");
+    const auto p = run_cli({"fuzz", seed_race(), "--variant", "v6.5", "--seeds", "0..29999",
+                            "--time-limit", "100ms", "--out", part.str(), "--json"});
+    INFO(p.err);
+    CHECK(p.code == 0);
+    const json pj = parse_stdout(p);
+    REQUIRE(pj["time_limited"] == true);
+    const std::string resume = pj["resume"];
+    // The resume command, as printed, minus its time limit: the seeds left, in its own folder.
+    std::smatch m;
+    REQUIRE(std::regex_search(resume, m, std::regex(R"(--seeds (\d+)\.\.29999)")));
+    CHECK(std::stoull(m[1].str()) == pj["executions"].get<std::uint64_t>());
+    const auto rest = run_cli({"fuzz", seed_race(), "--variant", "v6.5", "--seeds",
+                               m[1].str() + "..29999", "--jobs", "2", "--out", part.str() + "-resumed"});
+    CHECK(rest.code == 0);
+    const auto w = run_cli({"fuzz", seed_race(), "--variant", "v6.5", "--seeds", "0..29999",
+                            "--jobs", "2", "--out", whole.str(), "--json"});
+    const json wj = parse_stdout(w);
+    const auto mr = run_cli({"merge", part.str(), part.str() + "-resumed", "--json"});
+    const json mj = parse_stdout(mr);
+    CHECK(mj["executions"] == wj["executions"]);
+    CHECK(mj["coverage"] == wj["coverage"]);
+    CHECK(by_signature(mj) == by_signature(wj));
+    std::filesystem::remove_all(part.str() + "-resumed");
 }
