@@ -408,6 +408,12 @@ void append_jsonl_line(std::string& out, const TraceEvent& e, const ActorNames& 
 void append_text_line(std::string& out, const TraceEvent& e, const ActorNames& names) {
     constexpr std::size_t kActorWidth = 16;
     append_seconds(out, e.at, 6);
+    // The step number, as reports print it ("#133"), in a column of 8.
+    out.append(" #");
+    const std::size_t step_from = out.size();
+    append_int(out, static_cast<std::int64_t>(e.step));
+    const std::size_t step_len = out.size() - step_from;
+    if (step_len < 7) out.append(7 - step_len, ' ');
     out.append(" [");
     if (e.cpu >= 0) {
         append_padded(out, static_cast<std::uint64_t>(e.cpu), 3, '0');

@@ -205,20 +205,24 @@ TEST_CASE("trace::jsonl: an actor never announced renders by id") {
 
 // ---- text ----------------------------------------------------------------------------------
 
-TEST_CASE("trace::text: line layout is time, cpu, padded actor, event") {
+TEST_CASE("trace::text: line layout is time, step, cpu, padded actor, event") {
     CHECK(text(ev(TraceType::kLockAcquire, 1000450, 37, 0, 1, "nocb_lock", 1)) ==
-          "     0.001000450 [000] shrinker@0       lock_acquire nocb_lock[1]\n");
+          "     0.001000450 #37      [000] shrinker@0       lock_acquire nocb_lock[1]\n");
     CHECK(text(ev(TraceType::kLockAcquire, 1'000'450'000, 37, 0, 1, "nocb_lock", 1)) ==
-          "     1.000450000 [000] shrinker@0       lock_acquire nocb_lock[1]\n");
+          "     1.000450000 #37      [000] shrinker@0       lock_acquire nocb_lock[1]\n");
     // No CPU, no actor.
     CHECK(text(ev(TraceType::kGp, 0, 0, -1, -1, "start", -1, 1)) ==
-          "     0.000000000 [---] -                gp start gp=1\n");
-    // Names longer than the column still get one separating space; seconds wider than 6.
+          "     0.000000000 #0       [---] -                gp start gp=1\n");
+    // Names longer than the column still get one separating space; seconds wider than 6,
+    // step numbers wider than 7.
     trace::ActorNames names;
     names.set(0, "a_really_long_actor_name");
     std::string out;
     trace::append_text_line(out, ev(TraceType::kActorExit, 1234567'000000001, 0, 12, 0), names);
-    CHECK(out == "1234567.000000001 [012] a_really_long_actor_name actor_exit\n");
+    CHECK(out == "1234567.000000001 #0       [012] a_really_long_actor_name actor_exit\n");
+    out.clear();
+    trace::append_text_line(out, ev(TraceType::kActorExit, 5, 123456789, 12, 0), names);
+    CHECK(out == "     0.000000005 #123456789 [012] a_really_long_actor_name actor_exit\n");
 }
 
 TEST_CASE("trace::text: time formatting uses integers only") {
@@ -240,7 +244,7 @@ TEST_CASE("trace::text: time formatting uses integers only") {
 }
 
 TEST_CASE("trace::text: every event type renders its fields") {
-    const std::string prefix = "     0.000001000 [001] shrinker@0       ";
+    const std::string prefix = "     0.000001000 #1       [001] shrinker@0       ";
     auto t = [&](TraceType type, const char* name, int idx, std::int64_t value,
                  std::string_view txt = {}) {
         return text(ev(type, 1000, 1, 1, 1, name, idx, value, txt));
