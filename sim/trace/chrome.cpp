@@ -150,6 +150,14 @@ struct ChromeSink::Impl {
     std::ostream& out;
     TraceFilter filter;
     ActorNames names;
+    // Per actor: whether it ended, and its last step's label (stable: labels are static or
+    // interned for the whole process), so that a lock still held at the end is "leaked" only
+    // when every holder returned, not when a holder is blocked or sleeping.
+    struct ActorEnd {
+        bool exited = false;
+        const char* last = nullptr;
+    };
+    std::vector<ActorEnd> actor_end;
     std::string buf;
     std::vector<Proc> procs;                 // 0: machine, 1 + c: CPU c
     std::vector<std::string> lock_kinds;     // slot - kFirstLockSlot -> kind
@@ -568,19 +576,35 @@ struct ChromeSink::Impl {
 
     // Closes every open slice: runs after their last step, everything else at `end` (at least
     // the latest timestamp written, so every track stays monotonic).
+    // A lock held when the trace ends: "leaked" when every holder has returned; else who
+    // still holds it and where it last stepped (blocked or sleeping there, typically).
+    std::string end_status(const Lock& l) const {
+        std::string alive;
+        for (ActorId h : l.holders) {
+            const auto i = static_cast<std::size_t>(h);
+            const ActorEnd* st = h >= 0 && i < actor_end.size() ? &actor_end[i] : nullptr;
+            if (st && st->exited) continue;
+            if (!alive.empty()) alive += ", ";
+            names.append(alive, h);
+            if (st && st->last) alive += std::string(" (last step: ") + st->last + ")";
+        }
+        return alive.empty() ? "leaked (never released)" : "held at the end by " + alive;
+    }
+
     void close_all(ChromeStamp end, bool at_trace_end) {
         for (auto& p : procs) run_end(p, nullptr);
         if (max_written > end) end = max_written;
-        const std::string_view lock_status =
-            at_trace_end ? "leaked (never released)" : "held past the window end";
         for (auto& p : procs) {
             for (std::size_t k = 0; k < p.locks.size(); ++k) {
                 Lock& l = p.locks[k];
                 if (!l.written) continue;
                 int slot = kFirstLockSlot + static_cast<int>(k);
                 std::string who = l.name;
-                lock_close(p, slot, l, end, lock_status);
-                if (at_trace_end)
+                const std::string status =
+                    at_trace_end ? end_status(l) : std::string("held past the window end");
+                const bool leaked = at_trace_end && status.rfind("leaked", 0) == 0;
+                lock_close(p, slot, l, end, status);
+                if (leaked)
                     instant(p, slot, "leaked (never released)", "lock", end, nullptr, "owner", who);
             }
             timer_close(p, end,
@@ -796,6 +820,14 @@ struct ChromeSink::Impl {
     void on_event(const TraceEvent& e) {
         ++events_in;
         names.learn(e);
+        if (e.actor >= 0 && (e.type == TraceType::kStep || e.type == TraceType::kActorExit)) {
+            const auto i = static_cast<std::size_t>(e.actor);
+            if (i >= actor_end.size()) actor_end.resize(i + 1);
+            if (e.type == TraceType::kActorExit)
+                actor_end[i].exited = true;
+            else
+                actor_end[i].last = e.name;
+        }
         if (done || finished) return;
         if (!have_time || e.at != cur_t) {
             have_time = true;

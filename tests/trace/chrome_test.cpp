@@ -110,10 +110,26 @@ TEST_CASE("trace::chrome: consecutive steps of one actor at one time merge into 
     CHECK(runs[2].end > runs[2].ts);
 }
 
+TEST_CASE("trace::chrome: a lock whose holder is still there at the end is held, not leaked") {
+    auto events = actors();
+    events.push_back(ev(TraceType::kStep, 1000, 1, 0, 0, "mutex_lock", 1));
+    events.push_back(ev(TraceType::kLockAcquire, 1000, 1, 0, 0, "nocb_lock", 1));
+    events.push_back(ev(TraceType::kStep, 2000, 2, 0, 0, "wait_for_completion", 1));
+    events.push_back(ev(TraceType::kStep, 3000, 3, 1, 1, "step", 1));
+    auto r = validate_chrome_trace(render(events));
+    REQUIRE(r.ok());
+    auto slices = r.on("nocb_lock[1]");
+    REQUIRE(slices.size() == 1);
+    CHECK(slices[0].args["status"] == "held at the end by shrinker@0 (last step: wait_for_completion)");
+    CHECK(find_instant(r, "leaked (never released)") == nullptr);
+}
+
 TEST_CASE("trace::chrome: lock slices are named by the owner and a leak is closed at the end") {
     auto events = actors();
     events.push_back(ev(TraceType::kStep, 1000, 1, 0, 0, "raw_spin_lock", 1));
     events.push_back(ev(TraceType::kLockAcquire, 1000, 1, 0, 0, "nocb_lock", 1));
+    // The holder returns without releasing it: leaked.
+    events.push_back(ev(TraceType::kActorExit, 1000, 1, 0, 0));
     events.push_back(ev(TraceType::kStep, 1000, 2, 1, 1, "raw_spin_lock", 1));
     events.push_back(ev(TraceType::kLockContend, 1000, 2, 1, 1, "nocb_lock", 1));
     events.push_back(ev(TraceType::kViolation, 5000, 2, 1, 1, "deadlock", -1, 0,
