@@ -357,8 +357,8 @@ int cmd_variants(bool json) {
     }
     std::cout << "Variant presets (kernel.variant / --variant):\n";
     for (const auto& p : kernel::presets()) {
-        std::printf("  %-20s %-18s %s\n", p.name, kernel::describe(p.switches).c_str(),
-                    p.description);
+        std::printf("  %-18s %s\n  %-18s   switches %s\n  %-18s   follows  %s\n", p.name,
+                    p.description, "", kernel::describe(p.switches).c_str(), "", p.follows);
     }
     std::cout << "\nSwitches (kernel.switches overrides one switch of the preset):\n";
     for (const auto& info : kernel::switch_infos())

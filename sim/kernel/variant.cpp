@@ -59,19 +59,32 @@ const std::vector<Preset>& presets() {
     using B = ShrinkerBase;
     static const std::vector<Preset> list = {
         {"v6.3", "V0: the original lazy shrinker, no protection against (de-)offloading",
-         make(B::kV0, false, false, false, false, false, false, false)},
+         make(B::kV0, false, false, false, false, false, false, false),
+         "v6.3/v6.4 tree_nocb.h (torvalds/linux, the parent of 5c83cedbaaad)"},
         {"patch1-mutex", "V1: first posting of the seed patch, mutex_lock(barrier_mutex)",
-         make(B::kV1, false, false, false, false, false, false, false)},
+         make(B::kV1, false, false, false, false, false, false, false),
+         "[PATCH 1/4] v1, 20230322194456.2331527-2-frederic@kernel.org (posted, not merged)"},
         {"patch1-trylock", "V2: mutex_trylock(barrier_mutex), return 0 when contended",
-         make(B::kV2, false, false, false, false, false, false, false)},
+         make(B::kV2, false, false, false, false, false, false, false),
+         "5c83cedbaaad \"rcu/nocb: Protect lazy shrinker against concurrent (de-)offloading\" "
+         "alone"},
         {"force-lock-recheck", "V3: raw nocb_lock, then re-check the offloaded state",
-         make(B::kV3, false, false, false, false, false, false, false)},
+         make(B::kV3, false, false, false, false, false, false, false),
+         "Frederic's alternative in the seed thread, 24 Mar 2023 (proposed, never a patch)"},
         {"v6.5", "V2 + P2 + P3 + P4: the series as merged",
-         make(B::kV2, true, true, true, false, false, false, false)},
+         make(B::kV2, true, true, true, false, false, false, false),
+         "v6.5: 5c83cedbaaad, 7625926086765 (\"Fix shrinker race against callback enqueuer\"), "
+         "b96a8b0b5be4 (\"Recheck lazy callbacks under the ->nocb_lock from shrinker\"), "
+         "fbde57d2d299 (\"Make shrinker iterate only over NOCB CPUs\")"},
         {"v6.9", "v6.5 + L1 (try-flush) + the rdp_gp->nocb_timer check",
-         make(B::kV2, true, true, true, true, true, false, false)},
+         make(B::kV2, true, true, true, true, true, false, false),
+         "v6.9: v6.5 + dda98810b552 (\"Fix WARN_ON_ONCE() in the rcu_nocb_bypass_lock()\", "
+         "CVE-2024-35929) + f3c4c00784b5 (\"Check rdp_gp->nocb_timer in __call_rcu_nocb_wake()\")"},
         {"latest", "v6.9 + L2 + L5 (L3 kthread parking and L4 offline-only toggling not modelled)",
-         make(B::kV2, true, true, true, true, true, true, true)},
+         make(B::kV2, true, true, true, true, true, true, true),
+         "no single kernel: v6.9 + v6.11's \"Remove buggy bypass lock contention mitigation\" "
+         "+ 463d46044f04 (2025) on v6.3's toggling; for today's code use real-code mode "
+         "(--kernel)"},
     };
     return list;
 }

@@ -41,6 +41,9 @@ struct Preset {
     const char* name;
     const char* description;
     Switches switches;
+    // The upstream code it follows: commits (torvalds/linux) or the LKML posting; or, for a
+    // preset that is no kernel, says so.
+    const char* follows = "";
 };
 
 const std::vector<SwitchInfo>& switch_infos();

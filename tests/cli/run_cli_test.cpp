@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "kernel/variant.hpp"
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
 #include "support/campaign.hpp"
@@ -50,4 +51,20 @@ TEST_CASE("cli::run: a failing run writes a repro that replays with the printed 
         CHECK(jr.at("trace_digest") == j.at("trace_digest"));
         CHECK(jr.at("reproduced") == true);
     }
+}
+
+TEST_CASE("cli::variants: every preset prints its switches and the upstream code it follows") {
+    const auto r = rcusim::testing::run_cli({"variants"});
+    REQUIRE(r.code == 0);
+    for (const auto& p : rcusim::kernel::presets()) {
+        INFO(p.name);
+        CHECK(std::string(p.follows).size() > 10);
+        CHECK(r.out.find(std::string("follows  ") + p.follows) != std::string::npos);
+        CHECK(r.out.find("switches " + rcusim::kernel::describe(p.switches)) != std::string::npos);
+    }
+    // The merged series names its four commits.
+    const auto* v65 = rcusim::kernel::find_preset("v6.5");
+    REQUIRE(v65 != nullptr);
+    for (const char* c : {"5c83cedbaaad", "7625926086765", "b96a8b0b5be4", "fbde57d2d299"})
+        CHECK(std::string(v65->follows).find(c) != std::string::npos);
 }
