@@ -8,7 +8,8 @@
 
 #include <boost/context/detail/fcontext.hpp>
 
-#if defined(__SANITIZE_ADDRESS__)
+#if RCUSIM_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -48,7 +49,14 @@ void* StackPool::take() {
     return s;
 }
 
-void StackPool::give(void* stack) { free_.push_back(stack); }
+void StackPool::give(void* stack) {
+#if RCUSIM_ASAN
+    // A fiber that never returned (a kernel thread parked forever when its execution ended)
+    // leaves its frames' redzones poisoned: the next fiber on this stack would trip on them.
+    __asan_unpoison_memory_region(stack, size_);
+#endif
+    free_.push_back(stack);
+}
 
 void Fiber::init(StackPool& pool, Entry fn, void* arg) {
     if (stack_) release();
@@ -72,7 +80,7 @@ void Fiber::release() {
 
 void Fiber::enter(void* caller_ctx) {
     caller_ = caller_ctx;
-#if defined(__SANITIZE_ADDRESS__)
+#if RCUSIM_ASAN
     __sanitizer_finish_switch_fiber(nullptr, &caller_bottom_, &caller_size_);
 #endif
     fn_(arg_);
@@ -84,12 +92,12 @@ void Fiber::enter(void* caller_ctx) {
 void Fiber::resume() {
     if (running_ || finished_ || !ctx_) die("resume() of a fiber that cannot run");
     running_ = true;
-#if defined(__SANITIZE_ADDRESS__)
+#if RCUSIM_ASAN
     void* fake = nullptr;
     __sanitizer_start_switch_fiber(&fake, stack_, size_);
 #endif
     bctx::transfer_t t = bctx::jump_fcontext(ctx_, this);
-#if defined(__SANITIZE_ADDRESS__)
+#if RCUSIM_ASAN
     __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #endif
     ctx_ = t.fctx;
@@ -97,12 +105,12 @@ void Fiber::resume() {
 }
 
 void Fiber::yield() {
-#if defined(__SANITIZE_ADDRESS__)
+#if RCUSIM_ASAN
     __sanitizer_start_switch_fiber(finished_ ? nullptr : &fake_stack_, caller_bottom_,
                                    caller_size_);
 #endif
     bctx::transfer_t t = bctx::jump_fcontext(caller_, nullptr);
-#if defined(__SANITIZE_ADDRESS__)
+#if RCUSIM_ASAN
     __sanitizer_finish_switch_fiber(fake_stack_, &caller_bottom_, &caller_size_);
 #endif
     caller_ = t.fctx;

@@ -11,6 +11,18 @@
 // dropped, which is why nothing with a destructor may live on a fiber stack across a yield.
 #pragma once
 
+// AddressSanitizer builds: gcc defines __SANITIZE_ADDRESS__, clang answers __has_feature.
+#if defined(__SANITIZE_ADDRESS__)
+#define RCUSIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RCUSIM_ASAN 1
+#endif
+#endif
+#ifndef RCUSIM_ASAN
+#define RCUSIM_ASAN 0
+#endif
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -52,7 +64,7 @@ class Fiber {
     void* arg_ = nullptr;
     bool finished_ = false;
     bool running_ = false;
-#if defined(__SANITIZE_ADDRESS__)
+#if RCUSIM_ASAN
     void* fake_stack_ = nullptr;
     const void* caller_bottom_ = nullptr;
     std::size_t caller_size_ = 0;

@@ -104,6 +104,7 @@ struct Machine::Task {
     int waiting_lock = 0;
     ActorId waiting_actor = kNoActor;
     bool in_reclaim = false;
+    std::vector<Resource> hot;  // a toggler's heated resources
     // Entry: a host function, or a kernel function (kthreads, IPIs, work).
     void (*entry)(Machine&, Task&) = nullptr;
     int (*kfn)(void*) = nullptr;
@@ -713,9 +714,11 @@ void Machine::op_lock(rcusim_obj* o, int kind, int shared, rcusim_site* s) {
         l->waiters.push_back(t.id);
         if (obs_) obs_->lock_wait(self, l->info);
         t.sleeping = SleepKind::kLock;
-        block(intern(std::string(type == LockType::kSpin ? "spinning on " : "sleeping on ") +
-                     l->info.display),
-              l->info.idx);
+        // The label first: no temporary may live across the yield (a fiber that never
+        // resumes would leak it).
+        const char* why = intern(std::string(type == LockType::kSpin ? "spinning on " : "sleeping on ") +
+                                 l->info.display);
+        block(why, l->info.idx);
         t.sleeping = SleepKind::kNone;
         t.waiting_lock = 0;
         l = &locks_[static_cast<std::size_t>(id - 1)];
@@ -998,7 +1001,8 @@ void Machine::op_kthread_park(void* ts, rcusim_site* s) {
     while (!t->parked) {
         me.waiting_actor = t->actor;
         me.sleeping = SleepKind::kCompletion;
-        block(intern(std::string("kthread_park: waiting for ") + t->name), -1);
+        const char* why = intern(std::string("kthread_park: waiting for ") + t->name);
+        block(why, -1);
         me.sleeping = SleepKind::kNone;
         me.waiting_actor = kNoActor;
     }
@@ -1068,7 +1072,8 @@ int Machine::op_smp_call(int cpu, void (*fn)(void*), void* info, int flags, rcus
         const int id = t.id;
         while (!task(id).done) {
             me.waiting_actor = task(id).actor;
-            block(intern("waiting for " + task(id).name), cpu);
+            const char* why = intern("waiting for " + task(id).name);
+            block(why, cpu);
             me.waiting_actor = kNoActor;
         }
     }
@@ -1096,7 +1101,8 @@ long Machine::op_work_on_cpu(int cpu, long (*fn)(void*), void* arg, rcusim_site*
     while (!task(id).done) {
         me.waiting_actor = task(id).actor;
         me.sleeping = SleepKind::kCompletion;
-        block(intern("work_on_cpu: waiting for " + task(id).name), cpu);
+        const char* why = intern("work_on_cpu: waiting for " + task(id).name);
+        block(why, cpu);
         me.sleeping = SleepKind::kNone;
         me.waiting_actor = kNoActor;
     }
@@ -1416,7 +1422,8 @@ void Machine::op_hotplug_event(int cpu, int what) {
             }
             if (!busy) break;
             // Not a zero-time spin: others' delays end with time, and time must move.
-            sleep_until(sim_.now() + engine::kUs, intern("stop_machine: waiting for cpu " + std::to_string(cpu)));
+            const char* why = intern("stop_machine: waiting for cpu " + std::to_string(cpu));
+            sleep_until(sim_.now() + engine::kUs, why);
         }
         online_[c] = false;
         const CpuId to = fallback_cpu(cpu);
@@ -1581,7 +1588,8 @@ void Machine::add_toggle(Time at, CpuId cpu, CpuId target, bool offload) {
     t.entry = [](Machine& m, Task& self) {
         // Focused random runs concentrate their delays on the state in flux: the target's
         // nocb locks and SEGCBLIST flags while it is (de-)offloaded.
-        std::vector<Resource> hot;
+        // (In the task, not on the fiber's stack: a toggle that never returns must not leak.)
+        auto& hot = self.hot;
         for (int which : {RCUSIM_ADDR_NOCB_LOCK, RCUSIM_ADDR_BYPASS_LOCK, RCUSIM_ADDR_GP_LOCK}) {
             auto* o = static_cast<rcusim_obj*>(m.api_.addr_of(self.target, which));
             if (o) hot.push_back(m.lock_of(o, LockType::kSpin).res);
