@@ -44,10 +44,8 @@ TEST_CASE("real::campaign: without 6.12's trylock the shrinker race is found, re
     TreeCopy tree(kLinux612);
     remove_shrinker_trylock(tree);
     TempDir tmp("real-campaign");
-    auto j = nlohmann::json::parse(slurp(repo_path("configs/real/seed-race-6.12.json")));
-    j["kernel"]["source"] = tree.dir();
-    spill(tmp.path / "s.json", j.dump(2));
-    auto f = run_cli({"fuzz", tmp.str("s.json"), "--seeds", "0..99", "--jobs", "2", "--out",
+    const std::string file = scenario_file_on(tmp.path, tree.dir());
+    auto f = run_cli({"fuzz", file, "--seeds", "0..99", "--jobs", "2", "--out",
                       tmp.str("out"), "--json"});
     INFO(f.err);
     REQUIRE(f.code == 1);
@@ -82,10 +80,8 @@ TEST_CASE("real::campaign: a repro refuses a tree whose content changed since, e
     TreeCopy tree(kLinux612);
     remove_shrinker_trylock(tree);
     TempDir tmp("real-mismatch");
-    auto j = nlohmann::json::parse(slurp(repo_path("configs/real/seed-race-6.12.json")));
-    j["kernel"]["source"] = tree.dir();
-    spill(tmp.path / "s.json", j.dump(2));
-    auto f = run_cli({"fuzz", tmp.str("s.json"), "--seeds", "0..9", "--no-minimize", "--out",
+    const std::string file = scenario_file_on(tmp.path, tree.dir());
+    auto f = run_cli({"fuzz", file, "--seeds", "0..9", "--no-minimize", "--out",
                       tmp.str("out"), "--json"});
     REQUIRE(f.code == 1);
     const std::string repro = parse_stdout(f)["failures"][0]["repro"];

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "explore/fuzz.hpp"
 #include "real/build.hpp"
 #include "real/process.hpp"
@@ -44,6 +46,20 @@ inline scenario::Scenario real_config(const std::string& name, const std::string
         scenario::load_scenario_file(repo_path("configs/real/" + name).string());
     if (!kernel.empty()) s.kernel_source = kernel;
     return s;
+}
+
+// configs/real/<config> with kernel.source set to `tree`, written as DIR/on-tree.json (for
+// the command line); returns its path.
+inline std::string scenario_file_on(const std::filesystem::path& dir, const std::string& tree,
+                                    const std::string& config = "seed-race-6.12.json") {
+    std::ifstream in(repo_path("configs/real/" + config));
+    std::stringstream text;
+    text << in.rdbuf();
+    auto j = nlohmann::json::parse(text.str());
+    j["kernel"]["source"] = tree;
+    const auto path = dir / "on-tree.json";
+    std::ofstream(path) << j.dump(2);
+    return path.string();
 }
 
 // A copy of the files real-code mode reads from a tree, in a temporary folder, to mutate.

@@ -21,15 +21,6 @@ bool extracted(const real::Build& b, const std::string& file, const std::string&
     return false;
 }
 
-// A scenario file running configs/real/seed-race-6.12.json on `tree`, in `dir`.
-std::string scenario_on(const std::filesystem::path& dir, const std::string& tree) {
-    auto j = nlohmann::json::parse(slurp(repo_path("configs/real/seed-race-6.12.json")));
-    j["kernel"]["source"] = tree;
-    const auto path = dir / "on-tree.json";
-    spill(path, j.dump(2));
-    return path.string();
-}
-
 }  // namespace
 
 TEST_CASE("real::tree: the 6.12 tarball probes as 6.12 and builds what runs real") {
@@ -89,7 +80,7 @@ TEST_CASE("real::tree: a directory tree builds once, a second process finds it c
     TreeCopy tree(kLinux612);
     TempDir tmp("real-tree");
     const std::string cache = (tmp.path / "cache").string();
-    const std::string file = scenario_on(tmp.path, tree.dir());
+    const std::string file = scenario_file_on(tmp.path, tree.dir());
     auto first = run_cli({"run", file, "--kernel-cache", cache});
     INFO(first.err);
     REQUIRE(first.code == 0);
@@ -122,7 +113,7 @@ TEST_CASE("real::tree: a tree without tree_nocb.h is refused naming the file, ex
         CHECK(std::string(e.what()).find("kernel/rcu/tree_nocb.h") != std::string::npos);
     }
     TempDir tmp("real-tree");
-    auto r = run_cli({"run", scenario_on(tmp.path, tree.dir())});
+    auto r = run_cli({"run", scenario_file_on(tmp.path, tree.dir())});
     CHECK(r.code == 2);
     CHECK(r.err.find("kernel/rcu/tree_nocb.h") != std::string::npos);
     CHECK(r.out.empty());
@@ -133,7 +124,7 @@ TEST_CASE("real::tree: a tree.c without a function real-code mode runs is refuse
     TreeCopy tree(kLinux612);
     tree.replace("kernel/rcu/tree.c", "void rcu_barrier(void)\n{", "void rcu_barrier_gone(void)\n{");
     TempDir tmp("real-tree");
-    auto r = run_cli({"run", scenario_on(tmp.path, tree.dir())});
+    auto r = run_cli({"run", scenario_file_on(tmp.path, tree.dir())});
     CHECK(r.code == 2);
     CHECK(r.err.find("no definition of") != std::string::npos);
     CHECK(r.err.find("rcu_barrier") != std::string::npos);
@@ -145,7 +136,7 @@ TEST_CASE("real::tree: a tree using a symbol the shim lacks is refused naming th
     tree.replace("kernel/rcu/tree_nocb.h", "	if (!mutex_trylock(&rcu_state.nocb_mutex)) {",
                  "	rcusim_test_no_such_helper(sc);\n	if (!mutex_trylock(&rcu_state.nocb_mutex)) {");
     TempDir tmp("real-tree");
-    auto r = run_cli({"run", scenario_on(tmp.path, tree.dir())});
+    auto r = run_cli({"run", scenario_file_on(tmp.path, tree.dir())});
     CHECK(r.code == 2);
     CHECK(r.err.find("rcusim_test_no_such_helper") != std::string::npos);
     CHECK(r.err.find("build.log") != std::string::npos);
@@ -154,7 +145,7 @@ TEST_CASE("real::tree: a tree using a symbol the shim lacks is refused naming th
 TEST_CASE("real::tree: a path that is no kernel tree is refused, exit 2") {
     TempDir tmp("real-tree");
     spill(tmp.path / "Makefile", "all:\n");
-    auto r = run_cli({"run", scenario_on(tmp.path, tmp.path.string())});
+    auto r = run_cli({"run", scenario_file_on(tmp.path, tmp.path.string())});
     CHECK(r.code == 2);
     CHECK(r.err.find("missing") != std::string::npos);
     auto none = run_cli({"run", repo_path("configs/real/seed-race-6.12.json").string(), "--kernel",
