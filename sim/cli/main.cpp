@@ -144,6 +144,9 @@ struct TraceOut {
         if (out.empty()) {
             if (!window_arg.empty() || !cpus_arg.empty())
                 usage_error("--trace-window and --trace-cpus cap a trace: give --trace OUT");
+            if (!format.empty())
+                std::fprintf(stderr, "rcusim: warning: --format %s has no effect without --trace OUT\n",
+                             format.c_str());
             return;
         }
         if (format.empty()) format = trace::format_for_path(out);
@@ -410,6 +413,9 @@ int cmd_replay(const std::string& file, const std::string& trace_out, const std:
 
 explore::SeedRange parse_seeds(const std::string& text) {
     auto dots = text.find("..");
+    // stoull would take "-1" as 2^64-1 and skip leading blanks: digits only.
+    if (text.find_first_not_of("0123456789.") != std::string::npos)
+        usage_error("--seeds: expected A..B (e.g. 0..9999), found '" + text + "'");
     try {
         std::size_t pos = 0;
         if (dots == std::string::npos) {
@@ -423,6 +429,9 @@ explore::SeedRange parse_seeds(const std::string& text) {
         std::uint64_t hi = std::stoull(b, &pos);
         if (pos != b.size()) throw std::invalid_argument("x");
         if (hi < lo) usage_error("--seeds " + text + ": reversed range (expected A..B with A <= B)");
+        // The count hi - lo + 1 must fit in 64 bits (0..2^64-1 would wrap to none).
+        if (lo == 0 && hi == UINT64_MAX)
+            usage_error("--seeds " + text + ": more than 2^64-1 seeds; use 0..18446744073709551614");
         return {lo, hi};
     } catch (const std::logic_error&) {
         usage_error("--seeds: expected A..B (e.g. 0..9999), found '" + text + "'");
@@ -548,8 +557,8 @@ int cmd_fuzz(const std::string& file, const std::string& variant, const std::str
                         g.runs_for_99);
         }
         double rate = r.elapsed_s > 0 ? r.executions_run / r.elapsed_s : 0;
-        std::printf("== %llu executions (%llu run), %.2f s, %.0f executions/s%s%s\n",
-                    static_cast<unsigned long long>(r.executions),
+        std::printf("== %llu execution%s (%llu run), %.2f s, %.0f executions/s%s%s\n",
+                    static_cast<unsigned long long>(r.executions), r.executions == 1 ? "" : "s",
                     static_cast<unsigned long long>(r.executions_run), r.elapsed_s, rate,
                     r.interrupted ? ", interrupted" : "", r.time_limited ? ", time limit reached" : "");
         if (r.failures.empty()) std::printf("   no failure found\n");
@@ -560,12 +569,12 @@ int cmd_fuzz(const std::string& file, const std::string& variant, const std::str
                         w.executions == 1 ? "" : "s", static_cast<unsigned long long>(w.first_seed));
         for (std::size_t i = 0; i < r.failures.size(); ++i) {
             const auto& f = r.failures[i];
-            std::printf("   FOUND %s at seed %llu (%llu executions showed it)\n      signature %s\n"
+            std::printf("   FOUND %s at seed %llu (%llu execution%s showed it)\n      signature %s\n"
                         "      minimized: %llu -> %zu decisions, %llu -> %zu events\n"
                         "      repro: %s\n      replay with: rcusim replay %s\n",
                         f.kind.c_str(), static_cast<unsigned long long>(f.seed),
-                        static_cast<unsigned long long>(f.count), f.signature.c_str(),
-                        static_cast<unsigned long long>(f.original_decisions),
+                        static_cast<unsigned long long>(f.count), f.count == 1 ? "" : "s",
+                        f.signature.c_str(), static_cast<unsigned long long>(f.original_decisions),
                         f.repro.decisions.entries.size(),
                         static_cast<unsigned long long>(f.original_events),
                         f.repro.scenario.events.size(), paths[i].c_str(), paths[i].c_str());

@@ -514,3 +514,30 @@ TEST_CASE("cli::fuzz: a time-limited campaign and its resume command merged equa
     CHECK(by_signature(mj) == by_signature(wj));
     std::filesystem::remove_all(part.str() + "-resumed");
 }
+
+TEST_CASE("cli::fuzz: seed ranges that cannot be counted are refused with exit 2") {
+    for (const char* bad : {"0..-1", "-3..5", " 1..2", "0..18446744073709551615",
+                            "0..99999999999999999999", "5..3"}) {
+        INFO(bad);
+        TempDir out("seeds-bad");
+        const auto r = run_cli({"fuzz", seed_race(), "--seeds", bad, "--out", out.str()});
+        CHECK(r.code == 2);
+        CHECK_THAT(r.err, Catch::Contains("--seeds"));
+        CHECK_FALSE(std::filesystem::exists(out.path / "summary.json"));
+    }
+    // The largest countable range is accepted (here cut short by a time limit).
+    TempDir out("seeds-max");
+    const auto ok = run_cli({"fuzz", seed_race(), "--variant", "v6.5", "--seeds",
+                             "0..18446744073709551614", "--time-limit", "50ms", "--out", out.str()});
+    CHECK(ok.code == 0);
+    // One execution is one execution.
+    const auto one = run_cli({"fuzz", seed_race(), "--variant", "v6.5", "--seeds", "5..5", "--out",
+                              out.str()});
+    CHECK_THAT(one.out, Catch::Contains("== 1 execution (1 run)"));
+}
+
+TEST_CASE("cli::run: --format without --trace warns that it has no effect") {
+    const auto r = run_cli({"run", seed_race(), "--variant", "v6.5", "--format", "text"});
+    CHECK(r.code == 0);
+    CHECK_THAT(r.err, Catch::Contains("--format text has no effect without --trace"));
+}
