@@ -426,7 +426,8 @@ ConfigError locate_error(const ConfigError& e, const std::string& text) {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"format", "name",   "description", "machine", "kernel",
-                                           "memory", "events", "explore",     "run",     "expect"};
+                                           "memory", "events", "explore",     "run",     "expect",
+                                           "$schema"};
 const std::vector<std::string> kMachineKeys = {"cpus", "hz", "nocb_cpus", "group_size"};
 const std::vector<std::string> kKernelKeys = {"variant", "switches", "lazy_flush", "qhimark",
                                               "gp_duration", "source", "tree", "data_races"};
@@ -526,6 +527,8 @@ class Reader {
         if (!root.is_object()) fail("", "a scenario must be a JSON object, found " + found(root));
         read_format(root);
         check_keys(root, "", kTopKeys);
+        // "$schema" lets editors find the schema; it means nothing to rcusim.
+        if (const json* v = member(root, "$schema")) string(*v, "/$schema", "the schema's URL or path");
         read_names(root, s);
         read_machine(member(root, "machine"), s);
         read_kernel(member(root, "kernel"), s);
