@@ -22,6 +22,8 @@
 #include <csignal>
 #include <thread>
 
+#include <ext/stdio_filebuf.h>
+
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -154,12 +156,28 @@ struct TraceOut {
             usage_error("--format: expected jsonl, text or chrome, found '" + format + "'");
         trace::TraceFilter filter = caps();
         path = out;
-        try {
-            file = std::make_unique<trace::AtomicFile>(out);
-        } catch (const std::exception& e) {
-            usage_error(std::string("--trace: ") + e.what());
+        std::streambuf* target = nullptr;
+        if (out == "-") {
+            // The trace is standard output (`--trace - --format text | grep ...`); everything
+            // rcusim prints itself goes to standard error from here on.
+            std::fflush(stdout);
+            std::cout.flush();
+            const int fd = dup(1);
+            if (fd < 0 || dup2(2, 1) < 0) usage_error("--trace -: cannot redirect standard output");
+            stdout_file = fdopen(fd, "w");
+            if (!stdout_file) usage_error("--trace -: cannot write to standard output");
+            stdout_buf = std::make_unique<__gnu_cxx::stdio_filebuf<char>>(stdout_file, std::ios::out);
+            target = stdout_buf.get();
+            path = "standard output";
+        } else {
+            try {
+                file = std::make_unique<trace::AtomicFile>(out);
+            } catch (const std::exception& e) {
+                usage_error(std::string("--trace: ") + e.what());
+            }
+            target = file->stream().rdbuf();
         }
-        budget = std::make_unique<trace::LimitedStreambuf>(file->stream().rdbuf(), max_bytes);
+        budget = std::make_unique<trace::LimitedStreambuf>(target, max_bytes);
         budgeted = std::make_unique<std::ostream>(budget.get());
         sink = trace::make_file_sink(format, *budgeted, filter);
     }
@@ -185,8 +203,16 @@ struct TraceOut {
     // Null without a trace (RunOptions::stop skips nulls).
     const std::atomic<bool>* full_flag() const { return budget ? budget->full_flag() : nullptr; }
     bool full() const { return budget && budget->full(); }
+    // A trace on standard output cannot be taken back: what was written stays (the
+    // messages say the trace is incomplete).
     void discard() {
         if (file) file->discard();
+        flush_stdout();
+    }
+    void flush_stdout() {
+        if (budgeted) budgeted->flush();
+        if (stdout_buf) stdout_buf->pubsync();
+        if (stdout_file) std::fflush(stdout_file);
     }
     std::vector<engine::TraceSink*> sinks() {
         if (!sink) return {};
@@ -194,6 +220,21 @@ struct TraceOut {
     }
     void commit() {
         if (file) file->commit();
+        flush_stdout();
+    }
+    std::FILE* stdout_file = nullptr;  // --trace -: the original standard output
+    std::unique_ptr<__gnu_cxx::stdio_filebuf<char>> stdout_buf;
+    TraceOut() = default;
+    TraceOut(const TraceOut&) = delete;
+    TraceOut& operator=(const TraceOut&) = delete;
+    ~TraceOut() {
+        if (!stdout_file) return;
+        flush_stdout();
+        sink.reset();
+        budgeted.reset();
+        budget.reset();
+        stdout_buf.reset();
+        std::fclose(stdout_file);
     }
 };
 
@@ -242,7 +283,9 @@ int stopped_early(const SignalStop& sig, TraceOut& t, const scenario::RunResult&
     t.discard();
     std::fflush(stdout);
     if (interrupted) {
-        const std::string what = t.path.empty() ? "" : "; trace " + t.path + " not written";
+        const std::string what = t.path.empty()               ? ""
+                                 : t.stdout_file != nullptr ? "; the trace on standard output is incomplete"
+                                                            : "; trace " + t.path + " not written";
         std::fprintf(stderr, "rcusim: interrupted: the run stopped at step %s%s\n", at.c_str(),
                      what.c_str());
         return 130;

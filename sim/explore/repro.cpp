@@ -272,7 +272,7 @@ Repro repro_from_json(const json& j, const std::string& origin) {
 }
 
 Repro load_repro_file(const std::string& path) {
-    return load_repro_text(scenario::read_input_file(path), path);
+    return load_repro_text(scenario::read_input_file(path), scenario::input_name(path));
 }
 
 Repro load_repro_text(const std::string& text, const std::string& origin) {

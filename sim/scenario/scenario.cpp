@@ -292,7 +292,7 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 }
 
 Scenario load_scenario_file(const std::string& path) {
-    return load_scenario_text(read_input_file(path), path);
+    return load_scenario_text(read_input_file(path), input_name(path));
 }
 
 Scenario load_scenario_text(const std::string& text, const std::string& origin) {

@@ -339,16 +339,22 @@ void check_encoding(const std::string& text, const std::string& origin) {
 
 }  // namespace
 
-std::string read_input_file(const std::string& path, std::size_t max_bytes) {
+std::string input_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+std::string read_input_file(const std::string& given, std::size_t max_bytes) {
     namespace fs = std::filesystem;
+    const bool from_stdin = given == "-";  // "-": standard input, named <stdin> in errors
+    const std::string path = input_name(given);
     std::error_code ec;
-    const fs::file_status st = fs::status(path, ec);
-    if (ec || !fs::exists(st)) {
+    const fs::file_status st = from_stdin ? fs::file_status(fs::file_type::unknown)
+                                          : fs::status(path, ec);
+    // Standard input is not checked: a pipe, a terminal or a redirected file.
+    if (!from_stdin && (ec || !fs::exists(st))) {
         const std::string why = ec && ec.value() != ENOENT ? ec.message() : "no such file";
         throw ConfigError(path, "", "cannot read: " + why);
     }
     if (fs::is_directory(st)) throw ConfigError(path, "", "cannot read: is a directory");
-    std::FILE* f = std::fopen(path.c_str(), "rb");
+    std::FILE* f = from_stdin ? stdin : std::fopen(path.c_str(), "rb");
     if (f == nullptr)
         throw ConfigError(path, "", std::string("cannot read: ") + std::strerror(errno));
     std::string text;
@@ -374,7 +380,7 @@ std::string read_input_file(const std::string& path, std::size_t max_bytes) {
         }
     }
     const int err = errno;
-    std::fclose(f);
+    if (!from_stdin) std::fclose(f);
     if (too_big) {
         const std::string limit = max_bytes % (std::size_t{1} << 20) == 0
                                       ? std::to_string(max_bytes >> 20) + " MiB"

@@ -27,6 +27,8 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& origin,
 // Reads a whole file, at most `max_bytes`. Missing, unreadable, a directory or too large:
 // ConfigError(path, "", reason).
 std::string read_input_file(const std::string& path, std::size_t max_bytes = kMaxFileBytes);
+// How errors name an input: "<stdin>" for "-", else the path.
+std::string input_name(const std::string& path);
 
 // Parses JSON text strictly: NUL bytes, invalid UTF-8, syntax errors (with line and column),
 // duplicate keys and nesting deeper than kMaxJsonDepth are ConfigErrors naming `origin`.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kernel/variant.hpp"
+#include "trace/sha256.hpp"
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
 #include "support/campaign.hpp"
@@ -67,4 +68,29 @@ TEST_CASE("cli::variants: every preset prints its switches and the upstream code
     REQUIRE(v65 != nullptr);
     for (const char* c : {"5c83cedbaaad", "7625926086765", "b96a8b0b5be4", "fbde57d2d299"})
         CHECK(std::string(v65->follows).find(c) != std::string::npos);
+}
+
+TEST_CASE("cli::stdio: --trace - streams the trace to stdout and - reads a file from stdin") {
+    const std::string bin = rcusim::testing::rcusim_bin();
+    const std::string file = rcusim::testing::seed_race_file();
+    // The jsonl trace on stdout is the one the digest hashes; rcusim's own lines go to stderr.
+    const auto r = rcusim::testing::run_cli({"run", file, "--trace", "-", "--json"});
+    CHECK(r.code == 1);  // the seed race under v6.3
+    REQUIRE_FALSE(r.out.empty());
+    CHECK(r.out.rfind("{\"t\":0,", 0) == 0);
+    const auto summary = nlohmann::json::parse(r.err.substr(r.err.find("{\n")));
+    CHECK(summary["trace_digest"] == "sha256:" + rcusim::trace::sha256_hex(r.out));
+    // A text trace piped to grep finds a report's step.
+    const auto t = rcusim::testing::run_program(
+        {"/bin/sh", "-c", "'" + bin + "' run '" + file + "' --trace - --format text | grep -c ' #133 '"});
+    CHECK(std::stoi(t.out) >= 1);
+    // Input from stdin, named <stdin> in errors.
+    const auto in = rcusim::testing::run_program(
+        {"/bin/sh", "-c", "'" + bin + "' run - --variant v6.5 --json < '" + file + "'"});
+    CHECK(in.code == 0);
+    CHECK(nlohmann::json::parse(in.out)["scenario"] == "seed-race");
+    const auto bad = rcusim::testing::run_program(
+        {"/bin/sh", "-c", "echo '{\"format\": 1}' | '" + bin + "' validate -"});
+    CHECK(bad.code == 2);
+    CHECK(bad.err.rfind("<stdin>: /format: ", 0) == 0);
 }
