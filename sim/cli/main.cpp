@@ -54,7 +54,36 @@ namespace {
 using namespace rcusim;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kVersion = "rcusim 0.1.0 (model: Linux v6.3 nocb + patches, MODEL.md)";
+constexpr const char* kVersion =
+    "rcusim 0.1.0 (model: Linux v6.3..v6.9 nocb and the seed thread's variants, docs/checkers.md; "
+    "real-code mode: --kernel PATH, docs/real-code.md)";
+
+// Edit distance, for "did you mean".
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// The closest of `names` to `word` when it is close enough to be a typo, else "".
+std::string closest(const std::string& word, const std::vector<std::string>& names) {
+    std::string best;
+    std::size_t best_d = SIZE_MAX;
+    for (const auto& n : names) {
+        const std::size_t d = edit_distance(word, n);
+        if (d < best_d) best_d = d, best = n;
+    }
+    return best_d <= std::max<std::size_t>(2, word.size() / 3) ? best : "";
+}
 
 double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -1045,8 +1074,62 @@ int main(int argc, char** argv) {
     view->add_option("--port", view_port, "port on 127.0.0.1 (default: chosen by the OS; the URL is printed)");
     view->add_option("--html", view_html, "write one self-contained HTML page with the trace embedded instead");
 
+    // `rcusim help [CMD]`, and "did you mean" for a mistyped command: the first word that is
+    // not an option (the global options take no value) names the command.
+    {
+        std::vector<std::string> names;
+        for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
+            names.push_back(sub->get_name());
+        int first = 1;
+        while (first < argc && argv[first][0] == '-') ++first;
+        if (first < argc) {
+            const std::string word = argv[first];
+            if (word == "help") {
+                if (first + 1 < argc) {
+                    const std::string cmd = argv[first + 1];
+                    for (auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
+                        if (sub->get_name() == cmd) {
+                            std::cout << sub->help();
+                            return 0;
+                        }
+                    const std::string near = closest(cmd, names);
+                    std::fprintf(stderr, "rcusim: help: no command '%s'%s\n", cmd.c_str(),
+                                 near.empty() ? "" : ("; did you mean '" + near + "'?").c_str());
+                    return 2;
+                }
+                std::cout << app.help();
+                return 0;
+            }
+            if (std::find(names.begin(), names.end(), word) == names.end()) {
+                const std::string near = closest(word, names);
+                std::fprintf(stderr, "rcusim: unknown command '%s'%s (rcusim help lists them)\n",
+                             word.c_str(),
+                             near.empty() ? "" : ("; did you mean '" + near + "'?").c_str());
+                return 2;
+            }
+        }
+    }
     try {
         app.parse(argc, argv);
+    } catch (const CLI::ExtrasError& e) {
+        // An unknown flag: name the closest one the command has.
+        std::string msg = e.what();
+        for (auto* sub : app.get_subcommands([](CLI::App* a) { return a->parsed(); })) {
+            std::vector<std::string> flags;
+            for (const auto* o : sub->get_options())
+                for (const auto& l : o->get_lnames()) flags.push_back("--" + l);
+            for (int i = 1; i < argc; ++i) {
+                const std::string a = argv[i];
+                if (a.rfind("--", 0) != 0) continue;
+                const std::string name = a.substr(0, a.find('='));
+                if (std::find(flags.begin(), flags.end(), name) != flags.end()) continue;
+                const std::string near = closest(name, flags);
+                msg += "\n  " + name + ": unknown option of " + sub->get_name() +
+                       (near.empty() ? "" : "; did you mean " + near + "?");
+            }
+        }
+        std::fprintf(stderr, "%s\nRun with --help for more information.\n", msg.c_str());
+        return 2;
     } catch (const CLI::ParseError& e) {
         int rc = app.exit(e);
         return rc == 0 ? 0 : 2;

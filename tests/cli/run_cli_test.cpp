@@ -94,3 +94,26 @@ TEST_CASE("cli::stdio: --trace - streams the trace to stdout and - reads a file 
     CHECK(bad.code == 2);
     CHECK(bad.err.rfind("<stdin>: /format: ", 0) == 0);
 }
+
+TEST_CASE("cli::help: rcusim help [CMD] and did-you-mean for commands and flags") {
+    using rcusim::testing::run_cli;
+    const auto all = run_cli({"help"});
+    CHECK(all.code == 0);
+    CHECK_THAT(all.out, Catch::Contains("fuzz"));
+    CHECK_THAT(all.out, Catch::Contains("replay"));
+    const auto one = run_cli({"help", "fuzz"});
+    CHECK(one.code == 0);
+    CHECK_THAT(one.out, Catch::Contains("--seeds"));
+    const auto typo = run_cli({"fuz", "x.json"});
+    CHECK(typo.code == 2);
+    CHECK_THAT(typo.err, Catch::Contains("unknown command 'fuz'; did you mean 'fuzz'?"));
+    const auto none = run_cli({"frobnicate"});
+    CHECK(none.code == 2);
+    CHECK_THAT(none.err, Catch::Contains("unknown command 'frobnicate' (rcusim help"));
+    const auto flag = run_cli({"run", rcusim::testing::seed_race_file(), "--seeed", "3"});
+    CHECK(flag.code == 2);
+    CHECK_THAT(flag.err, Catch::Contains("--seeed: unknown option of run; did you mean --seed?"));
+    const auto version = run_cli({"--version"});
+    CHECK(version.code == 0);
+    CHECK_THAT(version.out, !Catch::Contains("MODEL.md"));
+}
