@@ -423,6 +423,7 @@ int cmd_variants(bool json) {
             j["presets"].push_back({{"name", p.name},
                                     {"description", p.description},
                                     {"summary", kernel::describe(p.switches)},
+                                    {"follows", p.follows},
                                     {"switches", sw}});
         }
         for (const auto& info : kernel::switch_infos())
