@@ -322,7 +322,13 @@ Machine::Machine(engine::Simulator& sim, const Build& build, MachineConfig cfg)
     dirty_flag_.assign(static_cast<std::size_t>(cfg_.ncpus), 0);
     tick_armed_.assign(static_cast<std::size_t>(cfg_.ncpus), false);
     if (cfg_.data_races != MachineConfig::DataRaces::kOff) {
-        race_ = std::make_unique<RaceDetector>(cfg_.data_races == MachineConfig::DataRaces::kStrict);
+        const bool strict = cfg_.data_races == MachineConfig::DataRaces::kStrict;
+        if (auto& spare = spare_race_detector()) {
+            race_ = std::move(spare);
+            race_->reset(strict);
+        } else {
+            race_ = std::make_unique<RaceDetector>(strict);
+        }
         race_->set_same_line([this](const void* a, const void* b) {
             const auto base = img_.load_base();
             const std::string& la = build_.line_of(reinterpret_cast<std::uintptr_t>(a) - base - 1);
@@ -351,6 +357,13 @@ Machine::~Machine() {
     for (Task& t : tasks_ | boost::adaptors::indirected)
         if (t.fiber.initialised()) t.fiber.release();
     *api_.host = nullptr;
+    if (race_) spare_race_detector() = std::move(race_);
+}
+
+// One detector per thread kept between executions: its tables keep their memory.
+std::unique_ptr<RaceDetector>& Machine::spare_race_detector() {
+    thread_local std::unique_ptr<RaceDetector> spare;
+    return spare;
 }
 
 // ---------------------------------------------------------------- tasks and fibers

@@ -233,6 +233,7 @@ class Machine {
     std::vector<std::string> log_;
     std::vector<const rcusim_site*> warned_once_;
     std::unique_ptr<RaceDetector> race_;
+    static std::unique_ptr<RaceDetector>& spare_race_detector();
     // Trace counters: last emitted values per CPU, and the CPUs touched this step.
     struct Counters {
         long lazy_len = -1, bypass_len = -1, n_cbs = -1;

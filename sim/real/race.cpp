@@ -11,6 +11,18 @@ VectorClock& RaceDetector::vc(int t) {
     return clocks_[static_cast<std::size_t>(t)];
 }
 
+void RaceDetector::reset(bool strict) {
+    for (auto& c : clocks_) c.clear();
+    sync_.clear();
+    shadow_.clear();
+    arenas_.clear();
+    boot_task_ = -1;
+    report_ = nullptr;
+    same_line_ = nullptr;
+    strict_ = strict;
+    last_read_ = {};
+}
+
 void RaceDetector::new_task(int t) {
     VectorClock& c = vc(t);
     c.set(t, c.get(t) + 1);

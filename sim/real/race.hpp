@@ -39,6 +39,7 @@ class VectorClock {
         for (std::size_t i = 0; i < o.c_.size(); ++i) c_[i] = std::max(c_[i], o.c_[i]);
     }
     void assign(const VectorClock& o) { c_ = o.c_; }
+    void clear() { c_.clear(); }  // all zero, capacity kept
 
    private:
     std::vector<std::uint32_t> c_;
@@ -59,6 +60,9 @@ class RaceDetector {
     using Report = std::function<void(const void* addr, const Access& first, const Access& second)>;
 
     explicit RaceDetector(bool strict = false) : strict_(strict) {}
+    // Back to a fresh detector (for the next execution), keeping the memory its tables
+    // grew to: campaigns reuse one per worker thread.
+    void reset(bool strict);
     void set_reporter(Report r) { report_ = std::move(r); }
     // Whether two code addresses are on one source line (a write right after a read of the
     // same word on the same line is a read-modify-write: x++, x = x + 1).
