@@ -43,6 +43,14 @@ struct Violation {
 };
 
 // The stable kinds (CONTRACT.md), in contract order.
+struct KindInfo {
+    const char* name;
+    Severity severity;
+    const char* meaning;  // one line
+};
+// The one table of violation kinds (docs/checkers.md explains each).
+const std::vector<KindInfo>& kind_infos();
+const KindInfo* find_kind(const std::string& k);
 const std::vector<std::string>& all_kinds();
 bool is_kind(const std::string& k);
 Severity kind_severity(const std::string& k);
