@@ -3,6 +3,7 @@
 // recorded by a second execution) replays with the digest the run printed.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <filesystem>
 #include <string>
 
 #include "kernel/variant.hpp"
@@ -116,4 +117,14 @@ TEST_CASE("cli::help: rcusim help [CMD] and did-you-mean for commands and flags"
     const auto version = run_cli({"--version"});
     CHECK(version.code == 0);
     CHECK_THAT(version.out, !Catch::Contains("MODEL.md"));
+}
+
+TEST_CASE("cli::validate: every file under configs/ is a scenario (the schema lives in docs/)") {
+    std::vector<std::string> args = {"validate"};
+    for (const auto& e : std::filesystem::recursive_directory_iterator(rcusim::testing::repo_path("configs")))
+        if (e.is_regular_file() && e.path().extension() == ".json") args.push_back(e.path().string());
+    REQUIRE(args.size() > 20);
+    const auto r = rcusim::testing::run_cli(args);
+    INFO(r.err);
+    CHECK(r.code == 0);
 }

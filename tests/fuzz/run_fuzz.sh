@@ -29,7 +29,7 @@ cd "$src"
 shopt -s nullglob globstar
 for f in configs/**/*.json tests/scenario/corpus/good/*.json tests/scenario/corpus/bad/*.json \
          tests/scenario/corpus/regressions/scenario-*; do
-    [[ $f == configs/scenario.schema.json ]] || add_seed 0 "$f"
+    add_seed 0 "$f"
 done
 for f in tests/fuzz/seeds/*.repro.json traces/*.repro.json \
          tests/scenario/corpus/regressions/repro-*; do

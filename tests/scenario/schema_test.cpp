@@ -1,4 +1,4 @@
-// configs/scenario.schema.json against the loader: every shipped scenario validates, and the
+// docs/scenario.schema.json against the loader: every shipped scenario validates, and the
 // schema and load_scenario_file() agree on the corpus under tests/scenario/corpus/ (good files:
 // both accept; bad files: the loader names the file and the place, and the schema rejects
 // them too unless the rule is one a JSON Schema cannot state: those are listed below).
@@ -38,7 +38,7 @@ std::string read_bytes(const fs::path& p) {
 
 const json& schema_json() {
     static const json j =
-        json::parse(read_bytes(testing::repo_path("configs/scenario.schema.json")));
+        json::parse(read_bytes(testing::repo_path("docs/scenario.schema.json")));
     return j;
 }
 
@@ -95,7 +95,6 @@ std::vector<fs::path> json_files(const fs::path& dir) {
     std::vector<fs::path> out;
     for (const auto& e : fs::recursive_directory_iterator(dir)) {
         if (!e.is_regular_file() || e.path().extension() != ".json") continue;
-        if (e.path().filename() == "scenario.schema.json") continue;
         out.push_back(e.path());
     }
     std::sort(out.begin(), out.end());
