@@ -174,6 +174,16 @@ std::string need_string(const json& j, const char* key, const std::string& origi
 
 Repro repro_from_json(const json& j, const std::string& origin) {
     if (!j.is_object()) bad(origin, "", "expected a JSON object (an rcusim-repro/1 file)");
+    // Another of rcusim's files: say what it is before judging its keys.
+    if (j.contains("format") && j["format"].is_string()) {
+        const std::string f = j["format"];
+        if (f == "rcusim-scenario/1")
+            bad(origin, "/format",
+                "this is a scenario file, not a repro; run it with `rcusim run` (or fuzz, explore)");
+        if (f == "rcusim-fuzz/1")
+            bad(origin, "/format",
+                "this is a campaign summary, not a repro; its \"failures\" name the repro files");
+    }
     static const char* kKeys[] = {"format", "scenario", "variant", "switches", "seed", "strategy", "kernel",
                                   "decisions", "violations", "steps", "trace_digest"};
     for (auto it = j.begin(); it != j.end(); ++it) {

@@ -678,6 +678,9 @@ class Reader {
         if (v == kFormat) return;
         if (v == "rcusim-repro/1")
             fail("/format", "this is a repro file, not a scenario; run it with `rcusim replay`");
+        if (v == "rcusim-fuzz/1")
+            fail("/format", "this is a campaign summary (fuzz --out), not a scenario; `rcusim "
+                            "merge` reads it, its \"failures\" name repro files for `rcusim replay`");
         fail("/format",
              "unsupported format " + quote_value(v) + "; this rcusim reads \"" + kFormat + "\"");
     }

@@ -128,3 +128,23 @@ TEST_CASE("cli::validate: every file under configs/ is a scenario (the schema li
     INFO(r.err);
     CHECK(r.code == 0);
 }
+
+TEST_CASE("cli::files: a repro given to run, a scenario given to replay, a summary given to either say what to run") {
+    using rcusim::testing::run_cli;
+    const std::string scenario = rcusim::testing::seed_race_file();
+    const std::string repro = rcusim::testing::repo_path("traces/seed-race.v6.3.seed154.repro.json").string();
+    const auto a = run_cli({"run", repro});
+    CHECK(a.code == 2);
+    CHECK_THAT(a.err, Catch::Contains("this is a repro file, not a scenario; run it with `rcusim replay`"));
+    const auto b = run_cli({"replay", scenario});
+    CHECK(b.code == 2);
+    CHECK_THAT(b.err, Catch::Contains("this is a scenario file, not a repro; run it with `rcusim run`"));
+    rcusim::testing::TempDir d("files-summary");
+    rcusim::testing::spill(d.path / "summary.json", R"({"format": "rcusim-fuzz/1", "failures": []})");
+    const auto c = run_cli({"replay", d.str("summary.json")});
+    CHECK(c.code == 2);
+    CHECK_THAT(c.err, Catch::Contains("this is a campaign summary, not a repro"));
+    const auto e = run_cli({"run", d.str("summary.json")});
+    CHECK(e.code == 2);
+    CHECK_THAT(e.err, Catch::Contains("this is a campaign summary (fuzz --out), not a scenario"));
+}
