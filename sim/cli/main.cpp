@@ -58,31 +58,9 @@ constexpr const char* kVersion =
     "rcusim 0.1.0 (model: Linux v6.3..v6.9 nocb and the seed thread's variants, docs/checkers.md; "
     "real-code mode: --kernel PATH, docs/real-code.md)";
 
-// Edit distance, for "did you mean".
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diag = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diag = up;
-        }
-    }
-    return row[b.size()];
-}
-
-// The closest of `names` to `word` when it is close enough to be a typo, else "".
+// "did you mean": the scenario loader's (a close name, or "").
 std::string closest(const std::string& word, const std::vector<std::string>& names) {
-    std::string best;
-    std::size_t best_d = SIZE_MAX;
-    for (const auto& n : names) {
-        const std::size_t d = edit_distance(word, n);
-        if (d < best_d) best_d = d, best = n;
-    }
-    return best_d <= std::max<std::size_t>(2, word.size() / 3) ? best : "";
+    return scenario::did_you_mean(word, names);
 }
 
 double seconds_since(Clock::time_point t0) {
