@@ -521,12 +521,23 @@ double parse_wall(const std::string& text) {
     usage_error("--time-limit: expected a duration such as 30s, 500ms, 2m or 1h, found '" + text + "'");
 }
 
+// A kind named on the command line: one of the table's, or a usage error with a suggestion.
+void check_kind_arg(const std::string& flag, const std::string& kind) {
+    if (kind.empty() || check::is_kind(kind)) return;
+    const std::string near = scenario::did_you_mean(kind, check::all_kinds());
+    usage_error(flag + ": unknown violation kind '" + kind + "'" +
+                (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                " (docs/checkers.md lists them)");
+}
+
 int cmd_fuzz(const std::string& file, const std::string& variant, const std::string& seeds,
              int jobs, const std::string& strategy, int depth, const std::string& time_limit,
              const std::string& shard, bool keep_going, const std::string& out, bool json,
-             bool strict, bool no_minimize) {
+             bool strict, bool no_minimize, const std::string& stop_on) {
+    check_kind_arg("--stop-on", stop_on);
     scenario::Scenario s = load(file, variant);
     explore::FuzzOptions o;
+    o.stop_on = stop_on;
     o.seeds = parse_seeds(seeds);
     if (jobs < 1) usage_error("--jobs: expected at least 1");
     o.jobs = jobs;
@@ -575,6 +586,7 @@ int cmd_fuzz(const std::string& file, const std::string& variant, const std::str
         if (keep_going) a.push_back("--keep-going");
         if (strict) a.push_back("--strict");
         if (no_minimize) a.push_back("--no-minimize");
+        if (!stop_on.empty()) a.insert(a.end(), {"--stop-on", stop_on});
         a.insert(a.end(), {"--out", out + "-resumed"});
         for (const auto& x : a) r.resume += (r.resume.empty() ? "" : " ") + shell_quote(x);
     }
@@ -660,15 +672,19 @@ int cmd_fuzz(const std::string& file, const std::string& variant, const std::str
     return r.failures.empty() ? 0 : 1;
 }
 
-int cmd_minimize(const std::string& file, const std::string& out, bool json) {
+int cmd_minimize(const std::string& file, const std::string& out, bool json,
+                 const std::string& keep) {
+    check_kind_arg("--keep", keep);
     explore::Repro p = explore::load_repro_file(file);
     prepare_kernel(p.scenario);
-    std::string kind;
+    std::string kind = keep;
+    if (!keep.empty()) {
+        bool shown = false;
+        for (const auto& v : p.violations) shown = shown || v.kind == keep;
+        if (!shown) usage_error(file + ": the repro does not show " + keep + " (--keep)");
+    }
     for (const auto& v : p.violations)
-        if (v.severity == check::Severity::kError) {
-            kind = v.kind;
-            break;
-        }
+        if (kind.empty() && v.severity == check::Severity::kError) kind = v.kind;
     if (kind.empty() && !p.violations.empty()) kind = p.violations.front().kind;
     if (kind.empty()) usage_error(file + ": the repro records no violation to keep");
     auto m = explore::minimize(p, kind);
@@ -981,11 +997,17 @@ int main(int argc, char** argv) {
     fuzz->add_flag("--json", json, "print one JSON summary on stdout");
     fuzz->add_flag("--strict", strict, "warnings count as failures too");
     fuzz->add_flag("--no-minimize", no_minimize, "keep repros as found");
+    std::string stop_on, keep_kind;
+    fuzz->add_option("--stop-on", stop_on,
+                     "only this violation kind is a failure (e.g. lock-imbalance); runs go on past "
+                     "the others");
     kernel_opts(fuzz);
 
     auto* minimize = app.add_subcommand("minimize", "shrink a failing repro while it shows the same violation kind");
     minimize->add_option("REPRO", file, "repro file")->required();
     minimize->add_option("--out", out_file, "write here (default: overwrite REPRO)");
+    minimize->add_option("--keep", keep_kind,
+                         "the violation kind to keep (default: the repro's first error)");
     minimize->add_flag("--json", json, "print one JSON summary on stdout");
     kernel_opts(minimize);
 
@@ -1127,8 +1149,8 @@ int main(int argc, char** argv) {
         if (*replay) return cmd_replay(file, trace_out, format, json);
         if (*fuzz)
             return cmd_fuzz(file, variant, seeds, jobs, strategy, depth, time_limit, shard,
-                            keep_going, out_dir, json, strict, no_minimize);
-        if (*minimize) return cmd_minimize(file, out_file, json);
+                            keep_going, out_dir, json, strict, no_minimize, stop_on);
+        if (*minimize) return cmd_minimize(file, out_file, json, keep_kind);
         if (*explore) return cmd_explore(file, variant, bound, jobs, out_dir, json, strict, time_limit);
         if (*merge) return cmd_merge(dirs, out_file, json);
         if (*matrix) return cmd_matrix(files, variant_list, budget, jobs, matrix_out, json);

@@ -18,9 +18,15 @@ namespace rcusim::explore {
 
 using Clock = std::chrono::steady_clock;
 
-std::optional<check::Violation> primary_violation(const scenario::RunResult& r, bool strict) {
-    for (const auto& v : r.violations)
+std::optional<check::Violation> primary_violation(const scenario::RunResult& r, bool strict,
+                                                  const std::string& only_kind) {
+    for (const auto& v : r.violations) {
+        if (!only_kind.empty()) {
+            if (v.kind == only_kind) return v;
+            continue;
+        }
         if (strict || v.severity == check::Severity::kError) return v;
+    }
     return std::nullopt;
 }
 
@@ -289,8 +295,9 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
             if (!o.keep_going && i > first_fail.load()) break;
             // Without keep_going a run stops at its first error; with it every violation of
             // the run counts, each under its own signature.
+            // --stop-on: a run goes on past errors of other kinds.
             auto r = run_seed(s, o.strategy, seed_of(i), o.pct_depth, res.pct_k, res.pct_n,
-                              !o.keep_going);
+                              !o.keep_going && o.stop_on.empty());
             steps += r.steps;
             const std::uint32_t mask = goal_mask(r);
             std::vector<check::Violation> hits;
@@ -298,14 +305,16 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
                 // Once per signature: a count is of executions (two CPUs' nocb_locks leaked
                 // in one run are one execution showing lock-imbalance|nocb_lock|...).
                 for (const auto& v : r.violations) {
-                    if (!o.strict && v.severity != check::Severity::kError) continue;
+                    if (!o.stop_on.empty() ? v.kind != o.stop_on
+                                           : !o.strict && v.severity != check::Severity::kError)
+                        continue;
                     const std::string sig = v.signature();
                     if (std::none_of(hits.begin(), hits.end(), [&](const check::Violation& h) {
                             return h.signature() == sig;
                         }))
                         hits.push_back(v);
                 }
-            } else if (auto v = primary_violation(r, o.strict)) {
+            } else if (auto v = primary_violation(r, o.strict, o.stop_on)) {
                 hits.push_back(*v);
             }
             std::vector<std::string> warn_kinds;

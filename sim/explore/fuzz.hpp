@@ -33,6 +33,9 @@ struct FuzzOptions {
     bool keep_going = false;
     bool strict = false;              // warnings are failures too
     bool minimize = true;
+    // Non-empty: only violations of this kind are failures (whatever their severity); the
+    // others are passed over, and runs do not stop at them.
+    std::string stop_on;
     int shard_k = 0, shard_n = 1;     // this process runs seeds with (s - lo) % n == k
     const std::atomic<bool>* stop = nullptr;  // set by a signal handler
     // Called about every 200 ms from the calling thread while workers run.
@@ -138,7 +141,8 @@ scenario::RunResult run_seed(const scenario::Scenario& s, const std::string& str
                              bool stop_on_error);
 
 // The primary signature of a run: its first error (or, strict, first) violation.
-std::optional<check::Violation> primary_violation(const scenario::RunResult& r, bool strict);
+std::optional<check::Violation> primary_violation(const scenario::RunResult& r, bool strict,
+                                                  const std::string& only_kind = "");
 
 // ---- minimization (delta debugging)
 struct MinimizeResult {

@@ -541,3 +541,36 @@ TEST_CASE("cli::run: --format without --trace warns that it has no effect") {
     CHECK(r.code == 0);
     CHECK_THAT(r.err, Catch::Contains("--format text has no effect without --trace"));
 }
+
+TEST_CASE("cli::fuzz: --stop-on KIND and minimize --keep KIND go after the kind the user wants") {
+    TempDir out("stop-on"), plain("stop-on-plain");
+    // Under v6.3 the first failure of a plain campaign may be another kind than the leak.
+    const auto a = run_cli({"fuzz", seed_race(), "--seeds", "0..999", "--stop-on", "lock-imbalance",
+                            "--out", out.str(), "--json"});
+    INFO(a.err);
+    CHECK(a.code == 1);
+    const json j = parse_stdout(a);
+    REQUIRE(j["failures"].size() == 1);
+    CHECK(j["failures"][0]["kind"] == "lock-imbalance");
+    const std::string repro = out.str(j["failures"][0]["repro"].get<std::string>());
+    CHECK(shows(json::parse(slurp(repro)), "lock-imbalance"));
+    // Its seed is the smallest that shows the kind: a keep-going campaign agrees.
+    const auto all = run_cli({"fuzz", seed_race(), "--seeds", "0..999", "--keep-going", "--no-minimize",
+                              "--out", plain.str(), "--json"});
+    const json aj = parse_stdout(all);
+    std::uint64_t first = UINT64_MAX;
+    for (const auto& f : aj["failures"])
+        if (f["kind"] == "lock-imbalance") first = std::min(first, f["seed"].get<std::uint64_t>());
+    CHECK(j["failures"][0]["seed"].get<std::uint64_t>() == first);
+    // minimize --keep: the named kind, present in the repro; unknown or absent kinds: exit 2.
+    const std::string many = rcusim::testing::repo_path("traces/seed-race.v6.3.seed154.repro.json").string();
+    TempDir m("keep");
+    const auto k = run_cli({"minimize", many, "--keep", "lock-imbalance", "--out", m.str("k.json"), "--json"});
+    CHECK(k.code == 0);
+    CHECK(parse_stdout(k)["kind"] == "lock-imbalance");
+    CHECK(shows(json::parse(slurp(m.path / "k.json")), "lock-imbalance"));
+    CHECK(run_cli({"minimize", many, "--keep", "data-race", "--out", m.str("x.json")}).code == 2);
+    const auto typo = run_cli({"fuzz", seed_race(), "--stop-on", "lock-imbalanc", "--out", m.str()});
+    CHECK(typo.code == 2);
+    CHECK_THAT(typo.err, Catch::Contains("did you mean 'lock-imbalance'?"));
+}
