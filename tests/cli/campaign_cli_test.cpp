@@ -563,8 +563,11 @@ TEST_CASE("cli::fuzz: --stop-on KIND and minimize --keep KIND go after the kind 
         if (f["kind"] == "lock-imbalance") first = std::min(first, f["seed"].get<std::uint64_t>());
     CHECK(j["failures"][0]["seed"].get<std::uint64_t>() == first);
     // minimize --keep: the named kind, present in the repro; unknown or absent kinds: exit 2.
-    const std::string many = rcusim::testing::repo_path("traces/seed-race.v6.3.seed154.repro.json").string();
+    // The seed race's own repro (seed 154 shows four kinds), written where this test owns it.
     TempDir m("keep");
+    REQUIRE(run_cli({"run", seed_race(), "--repro-dir", m.str()}).code == 1);
+    const std::string many = m.str("seed-race.v6.3.seed154.repro.json");
+    REQUIRE(std::filesystem::exists(many));
     const auto k = run_cli({"minimize", many, "--keep", "lock-imbalance", "--out", m.str("k.json"), "--json"});
     CHECK(k.code == 0);
     CHECK(parse_stdout(k)["kind"] == "lock-imbalance");

@@ -132,7 +132,10 @@ TEST_CASE("cli::validate: every file under configs/ is a scenario (the schema li
 TEST_CASE("cli::files: a repro given to run, a scenario given to replay, a summary given to either say what to run") {
     using rcusim::testing::run_cli;
     const std::string scenario = rcusim::testing::seed_race_file();
-    const std::string repro = rcusim::testing::repo_path("traces/seed-race.v6.3.seed154.repro.json").string();
+    rcusim::testing::TempDir own("files-repro");
+    REQUIRE(run_cli({"run", scenario, "--repro-dir", own.str()}).code == 1);
+    const std::string repro = own.str("seed-race.v6.3.seed154.repro.json");
+    REQUIRE(std::filesystem::exists(repro));
     const auto a = run_cli({"run", repro});
     CHECK(a.code == 2);
     CHECK_THAT(a.err, Catch::Contains("this is a repro file, not a scenario; run it with `rcusim replay`"));
