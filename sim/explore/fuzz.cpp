@@ -18,15 +18,19 @@ namespace rcusim::explore {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+// Whether a violation fails the campaign: of the --stop-on kind when one is given, else an
+// error (any severity with --strict).
+bool is_failure(const check::Violation& v, bool strict, const std::string& only_kind) {
+    if (!only_kind.empty()) return v.kind == only_kind;
+    return strict || v.severity == check::Severity::kError;
+}
+}  // namespace
+
 std::optional<check::Violation> primary_violation(const scenario::RunResult& r, bool strict,
                                                   const std::string& only_kind) {
-    for (const auto& v : r.violations) {
-        if (!only_kind.empty()) {
-            if (v.kind == only_kind) return v;
-            continue;
-        }
-        if (strict || v.severity == check::Severity::kError) return v;
-    }
+    for (const auto& v : r.violations)
+        if (is_failure(v, strict, only_kind)) return v;
     return std::nullopt;
 }
 
@@ -305,9 +309,7 @@ FuzzResult fuzz(const scenario::Scenario& s, const FuzzOptions& o) {
                 // Once per signature: a count is of executions (two CPUs' nocb_locks leaked
                 // in one run are one execution showing lock-imbalance|nocb_lock|...).
                 for (const auto& v : r.violations) {
-                    if (!o.stop_on.empty() ? v.kind != o.stop_on
-                                           : !o.strict && v.severity != check::Severity::kError)
-                        continue;
+                    if (!is_failure(v, o.strict, o.stop_on)) continue;
                     const std::string sig = v.signature();
                     if (std::none_of(hits.begin(), hits.end(), [&](const check::Violation& h) {
                             return h.signature() == sig;
